@@ -1,0 +1,47 @@
+"""``python -m scenmine [+exp=NAME] [group=option] [key=value]``: one pipeline run."""
+from __future__ import annotations
+
+import logging
+import sys
+
+import hydra
+from hydra.core.hydra_config import HydraConfig
+from omegaconf import DictConfig
+
+from scenmine.data.dataset import DatasetError
+from scenmine.evaluate import METRIC_NAMES
+
+log = logging.getLogger("scenmine")
+
+
+def summary(metrics: dict) -> str:
+    """A small readable table of the run's headline numbers."""
+    names = [*METRIC_NAMES, "n_prompts", "n_pairs", "n_programs", "n_generation_failed",
+             "n_execution_failed", "n_empty_predictions", "wall_seconds"]
+    rows = [f"  {name:<22} {metrics[name]:.4f}" if isinstance(metrics[name], float)
+            else f"  {name:<22} {metrics[name]}" for name in names if name in metrics]
+    return "\n".join(["results:", *rows])
+
+
+@hydra.main(version_base="1.3", config_path="../conf", config_name="config")
+def main(cfg: DictConfig) -> float | None:
+    from scenmine import pipeline
+
+    run_dir = HydraConfig.get().runtime.output_dir
+    try:
+        result = pipeline.run(cfg, run_dir)
+    except DatasetError as exc:
+        log.error("configuration error: %s", exc)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        log.error("interrupted: finished work is saved in %s/store. Resume with the same command "
+                  "plus  hydra.run.dir=%s  (or resume=%s).", run_dir, run_dir, run_dir)
+        sys.exit(130)
+    print(summary(result.metrics))
+    if result.run_id:
+        print(f"MLflow run {result.run_id}; run folder {run_dir}")
+    return result.metrics.get("hota_temporal")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,148 @@
+"""Datasets: which logs, which (log, prompt) pairs, and the ground truth to score them.
+
+``dataset=mini`` is the embedded synthetic data (generated on first use); ``dataset=av2``
+points at real Argoverse 2 logs with an official-format ground-truth pkl and/or a prompts
+file. Configuration errors (missing folders or files) raise ``DatasetError`` naming the key.
+"""
+from __future__ import annotations
+
+import json
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from scenmine.data.submission import load_pkl
+
+
+class DatasetError(ValueError):
+    """A dataset configuration problem, found before any work starts."""
+
+
+@dataclass
+class Dataset:
+    """Logs by id, the (log_id, prompt) pairs to predict, and the ground truth if any."""
+
+    name: str
+    split: str
+    logs_dir: Path
+    logs: dict[str, Path]
+    pairs: list[tuple[str, str]]
+    ground_truth: dict | None = None
+    ground_truth_path: Path | None = None
+    skipped_prompts: dict[str, str] = field(default_factory=dict)  # prompt -> reason
+
+    @property
+    def prompts(self) -> list[str]:
+        return list(dict.fromkeys(prompt for _, prompt in self.pairs))
+
+
+def check_prompt(prompt: object) -> str | None:
+    """Why a prompt is unusable (empty, not text, control characters), or None."""
+    if not isinstance(prompt, str) or not prompt.strip():
+        return "empty prompt"
+    if any(unicodedata.category(ch) == "Cc" for ch in prompt):
+        return "prompt contains control characters"
+    return None
+
+
+def read_prompts(path: str | Path) -> tuple[list[str], dict[str, str]]:
+    """Prompts from a text file (one per line, '#' comments); duplicates and bad ones reported."""
+    path = Path(path)
+    if not path.is_file():
+        raise DatasetError(f"dataset.prompts: no such file {path}")
+    prompts, skipped = [], {}
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        text = line.strip()
+        if not text or text.startswith("#"):
+            continue
+        reason = check_prompt(text) or ("duplicate prompt" if text in prompts else None)
+        if reason:
+            skipped[text] = reason
+        else:
+            prompts.append(text)
+    return prompts, skipped
+
+
+def _log_folders(logs_dir: Path, key: str) -> dict[str, Path]:
+    if not logs_dir.is_dir():
+        raise DatasetError(f"{key}: no such folder {logs_dir}")
+    logs = {p.name: p for p in sorted(logs_dir.iterdir()) if p.is_dir()}
+    if not logs:
+        raise DatasetError(f"{key}: {logs_dir} holds no log folders")
+    return logs
+
+
+def _pairs(logs: dict[str, Path], gt: dict | None, prompts: list[str] | None,
+           max_logs: int | None) -> list[tuple[str, str]]:
+    """Ground-truth pairs (all of them: a missing log fails its pairs later), else logs x prompts."""
+    if gt is not None:
+        log_ids = list(dict.fromkeys(log_id for log_id, _ in gt))
+        keep = set(log_ids[:max_logs] if max_logs else log_ids)
+        pairs = [k for k in gt if k[0] in keep]
+        if prompts:
+            pairs = [k for k in pairs if k[1] in set(prompts)]
+        return pairs
+    log_ids = list(logs)[:max_logs] if max_logs else list(logs)
+    return [(log_id, prompt) for prompt in prompts or [] for log_id in log_ids]
+
+
+def _load_gt(path: str | Path, key: str) -> dict:
+    path = Path(path)
+    if not path.is_file():
+        raise DatasetError(f"{key}: no such file {path}")
+    try:
+        return load_pkl(path)
+    except Exception as exc:
+        raise DatasetError(f"{key}: cannot read {path}: {exc}") from exc
+
+
+def load_av2(cfg) -> Dataset:
+    """Real logs: ``cfg.logs``, optional ``cfg.ground_truth`` and ``cfg.prompts``."""
+    logs_dir = Path(cfg.logs)
+    logs = _log_folders(logs_dir, "dataset.logs")
+    gt = _load_gt(cfg.ground_truth, "dataset.ground_truth") if cfg.get("ground_truth") else None
+    prompts, skipped = read_prompts(cfg.prompts) if cfg.get("prompts") else (None, {})
+    if gt is None and not prompts:
+        raise DatasetError("dataset: give dataset.ground_truth (a pkl) or dataset.prompts "
+                           "(a text file, one prompt per line)")
+    if gt is not None:
+        for _, prompt in gt:
+            reason = check_prompt(prompt)
+            if reason:
+                skipped[str(prompt)] = reason
+        gt = {k: v for k, v in gt.items() if str(k[1]) not in skipped}
+    pairs = _pairs(logs, gt, prompts, cfg.get("max_logs"))
+    if gt is not None:
+        gt = {k: gt[k] for k in pairs}
+    return Dataset("av2", cfg.get("split", "test"), logs_dir, logs, pairs, gt,
+                   Path(cfg.ground_truth) if gt is not None else None, skipped)
+
+
+def load_mini(cfg) -> Dataset:
+    """The embedded synthetic dataset (generated into a cache folder on first use)."""
+    from scenmine.data.synthetic import ensure_mini_dataset
+
+    root = ensure_mini_dataset(Path(cfg.root) if cfg.get("root") else None,
+                               seed=int(cfg.get("seed", 0)), n_logs=int(cfg.get("n_logs", 10)))
+    splits = json.loads((root / "splits.json").read_text())
+    split = cfg.get("split", "test")
+    if split not in splits:
+        raise DatasetError(f"dataset.split: {split!r} is not one of {sorted(splits)}")
+    gt_path = root / "ground_truth" / f"{split}.pkl"
+    all_logs = _log_folders(root / "logs", "dataset.root")
+    logs = {log_id: all_logs[log_id] for log_id in splits[split]}
+    gt = load_pkl(gt_path)
+    prompts, skipped = read_prompts(cfg.prompts) if cfg.get("prompts") else (None, {})
+    pairs = _pairs(logs, gt, prompts, cfg.get("max_logs"))
+    return Dataset("mini", split, root / "logs", logs, pairs, {k: gt[k] for k in pairs},
+                   gt_path, skipped)
+
+
+LOADERS = {"mini": load_mini, "av2": load_av2}
+
+
+def load_dataset(cfg) -> Dataset:
+    """Build the dataset named by ``cfg.name``."""
+    if cfg.name not in LOADERS:
+        raise DatasetError(f"dataset.name: unknown dataset {cfg.name!r} (one of {sorted(LOADERS)})")
+    return LOADERS[cfg.name](cfg)

@@ -1,0 +1,105 @@
+"""The sandbox process: receives (log, program) requests over a pipe and answers each.
+
+Runs in its own process (spawned by scenmine.execute.runner) with an address-space limit;
+programs are statically checked, then executed with restricted globals and an alarm.
+"""
+from __future__ import annotations
+
+import resource
+import signal
+import time
+import traceback
+from pathlib import Path
+
+
+class ProgramTimeout(Exception):
+    """Raised inside a program by the alarm when it runs past its time limit."""
+
+
+def _on_alarm(signum, frame):
+    raise ProgramTimeout()
+
+
+def _limit_memory(memory_mb: int) -> None:
+    if memory_mb and memory_mb > 0:
+        limit = memory_mb * 1024 * 1024
+        soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        if hard != resource.RLIM_INFINITY:
+            limit = min(limit, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+
+
+def _error_line(exc: BaseException, code: str) -> str:
+    """``Type: message (line N of the program)`` for an exception raised by a program."""
+    line = None
+    for frame in traceback.extract_tb(exc.__traceback__):
+        if frame.filename == "<program>":
+            line = frame.lineno
+    where = f" (program line {line})" if line else ""
+    return f"{type(exc).__name__}: {exc}{where}".replace("\n", " ")
+
+
+def run_one(log_dir: str, code: str, description: str, timeout_s: float, options: dict) -> dict:
+    """Execute one program on one log; a payload dict for ExecResult (never raises)."""
+    from scenmine.data.logs import LogLoadError, load_log
+    from scenmine.data.submission import build_frames
+    from scenmine.dsl import NAMESPACE
+    from scenmine.dsl.output import capture, post_process
+    from scenmine.execute.sandbox import ProgramRejected, check_program, program_globals
+
+    start = time.perf_counter()
+    payload = {"ok": False, "error": None, "scenario": None, "referred": {}, "related": {},
+               "frames": None}
+    try:
+        log = load_log(log_dir)
+    except LogLoadError as exc:
+        payload["error"] = f"log: {exc}"
+        return {**payload, "seconds": time.perf_counter() - start}
+    try:
+        tree = check_program(code)
+        compiled = compile(tree, "<program>", "exec")
+        env = program_globals(NAMESPACE, Path(log_dir), Path(log_dir) / "_outputs", description)
+        signal.signal(signal.SIGALRM, _on_alarm)
+        signal.setitimer(signal.ITIMER_REAL, timeout_s)
+        try:
+            with capture() as outputs:
+                exec(compiled, env)  # noqa: S102 - checked program, restricted globals
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+        if not outputs:
+            raise ValueError("the program never called output_scenario")
+        scenario = outputs[-1][1]
+        if not isinstance(scenario, dict):
+            raise TypeError(f"output_scenario got a {type(scenario).__name__}, not a scenario dict")
+        referred, related = post_process(scenario, log_dir, **options)
+        payload.update(ok=True, scenario=scenario, referred=referred, related=related,
+                       frames=build_frames(log, referred, related, description))
+    except ProgramRejected as exc:
+        payload["error"] = f"rejected: {exc}"
+    except ProgramTimeout:
+        payload["error"] = f"timeout: program ran past {timeout_s:g} s"
+    except MemoryError:
+        payload["error"] = "memory: program exceeded the memory limit"
+    except RecursionError:
+        payload["error"] = "recursion: program recursed too deeply"
+    except Exception as exc:  # any failure of untrusted code fails only this pair
+        payload["error"] = f"error: {_error_line(exc, code)}"
+    if not payload["ok"]:
+        payload["frames"] = build_frames(log, {}, {}, description)
+    return {**payload, "seconds": time.perf_counter() - start}
+
+
+def main(conn, memory_mb: int) -> None:
+    """Worker loop: answer requests until the pipe closes."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
+    _limit_memory(memory_mb)
+    while True:
+        try:
+            request = conn.recv()
+        except (EOFError, OSError, KeyboardInterrupt):
+            return
+        try:
+            conn.send(run_one(*request))
+        except MemoryError:
+            conn.send({"ok": False, "error": "memory: result too large", "seconds": 0.0,
+                       "scenario": None, "referred": {}, "related": {}, "frames": None})

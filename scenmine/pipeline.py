@@ -1,0 +1,244 @@
+"""The stages wired together: generate -> (screen) -> (review) -> execute -> (verify) -> evaluate.
+
+Each stage reads and writes plain records; every finished unit is written to the run's
+store as it completes, so an interrupted run resumes where it stopped. A failure of one
+prompt or one (log, prompt) pair is recorded with its reason and the run goes on.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from omegaconf import DictConfig, OmegaConf
+from tqdm import tqdm
+
+from scenmine import track
+from scenmine.data.dataset import Dataset, load_dataset
+from scenmine.data.logs import LogLoadError, load_log
+from scenmine.data.submission import build_frames, save_pkl
+from scenmine.evaluate import METRIC_NAMES, Evaluation, evaluate
+from scenmine.execute.runner import ExecResult, Task, execute_tasks
+from scenmine.generate.base import Generation
+from scenmine.store import Store, content_hash
+
+log = logging.getLogger("scenmine")
+ENGINE_VERSION = "1"
+
+
+@dataclass
+class RunResult:
+    """What a pipeline run produced (also logged to MLflow)."""
+
+    run_dir: Path
+    metrics: dict[str, float]
+    programs: dict[str, Generation]
+    executions: dict[tuple[str, str], ExecResult]
+    failures: list[dict] = field(default_factory=list)
+    evaluation: Evaluation | None = None
+    run_id: str | None = None
+    submission_path: Path | None = None
+
+
+def _cfg_dict(node) -> dict:
+    return OmegaConf.to_container(node, resolve=True) if isinstance(node, DictConfig) else dict(node)
+
+
+def build_generator(cfg):
+    """The configured code generator (``llm`` group)."""
+    from hydra.utils import instantiate
+    return instantiate(cfg.llm)
+
+
+def generate_programs(cfg, prompts: list[str], store: Store, failures: list[dict]) -> dict[str, Generation]:
+    """Stage 1: one program per prompt, reused from the store when already generated."""
+    generator = build_generator(cfg)
+    settings = (_cfg_dict(cfg.llm), _cfg_dict(cfg.generate))
+    results: dict[str, Generation] = {}
+    todo = []
+    for prompt in prompts:
+        cached = store.get("generate", content_hash("generate", prompt, settings))
+        if cached is not None:
+            results[prompt] = cached
+        else:
+            todo.append(prompt)
+
+    def one(prompt: str) -> Generation:
+        start = time.perf_counter()
+        try:
+            gen = generator.generate(prompt, [])
+        except Exception as exc:  # a backend failure fails only this prompt
+            gen = Generation(prompt, None, error=f"backend: {type(exc).__name__}: {exc}")
+        gen.usage.setdefault("seconds", time.perf_counter() - start)
+        store.put("generate", content_hash("generate", prompt, settings), gen)
+        return gen
+
+    workers = max(1, int(cfg.generate.get("concurrency", 1)))
+    with ThreadPoolExecutor(workers) as pool, tqdm(total=len(todo), desc="generate", unit="prompt",
+                                                  disable=not cfg.output.progress or not todo) as bar:
+        for gen in pool.map(one, todo):
+            results[gen.prompt] = gen
+            bar.update(1)
+    for prompt in prompts:
+        if not results[prompt].ok:
+            failures.append({"stage": "generate", "log_id": "", "prompt": prompt,
+                             "reason": results[prompt].error})
+    return results
+
+
+def _execution_key(program: str, log_dir: Path, post: dict) -> str:
+    files = sorted(p for p in log_dir.glob("*.feather"))
+    fingerprint = [(p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in files]
+    return content_hash("execute", ENGINE_VERSION, program, log_dir.name, fingerprint, post)
+
+
+def execute_pairs(cfg, dataset: Dataset, programs: dict[str, Generation], store: Store,
+                  failures: list[dict]) -> dict[tuple[str, str], ExecResult]:
+    """Stage 4: run each prompt's program on each of its logs (sandboxed, in parallel)."""
+    post = _cfg_dict(cfg.execute.post)
+    results: dict[tuple[str, str], ExecResult] = {}
+    tasks, keys = [], {}
+    for log_id, prompt in dataset.pairs:
+        gen = programs.get(prompt)
+        if gen is None or not gen.ok:
+            continue
+        log_dir = dataset.logs.get(log_id)
+        if log_dir is None:
+            failures.append({"stage": "execute", "log_id": log_id, "prompt": prompt,
+                             "reason": "log: not found in dataset.logs"})
+            continue
+        key = _execution_key(gen.program, log_dir, post)
+        cached = store.get("execute", key)
+        if cached is not None:
+            results[(log_id, prompt)] = cached
+            continue
+        task_key = f"{log_id}|{prompt}"
+        keys[task_key] = (key, (log_id, prompt))
+        tasks.append(Task(task_key, log_dir, gen.program, prompt))
+
+    def persist(result: ExecResult) -> None:
+        key, pair = keys[result.key]
+        if not result.error or not result.error.startswith(("timeout", "crash")):
+            store.put("execute", key, result)
+        results[pair] = result
+
+    execute_tasks(tasks, workers=int(cfg.execute.workers), timeout_s=float(cfg.execute.timeout_s),
+                  memory_mb=int(cfg.execute.memory_mb), post_options=post, on_result=persist,
+                  progress=bool(cfg.output.progress))
+    for (log_id, prompt), result in sorted(results.items()):
+        if not result.ok:
+            failures.append({"stage": "execute", "log_id": log_id, "prompt": prompt,
+                             "reason": result.error})
+    return results
+
+
+def _empty_prediction(dataset: Dataset, log_id: str, prompt: str) -> list[dict] | None:
+    """Frames with no referred object, from the log or else from the ground-truth frames."""
+    try:
+        return build_frames(load_log(dataset.logs[log_id]), {}, {}, prompt)
+    except (KeyError, LogLoadError):
+        if dataset.ground_truth and (log_id, prompt) in dataset.ground_truth:
+            return [{**f, "label": np.full(len(f["label"]), 2, np.int32),
+                     "name": np.full(len(f["label"]), "OTHER_OBJECT", "<U31")}
+                    for f in dataset.ground_truth[(log_id, prompt)]]
+    return None
+
+
+def assemble_submission(dataset: Dataset, executions: dict) -> dict:
+    """The official submission: every pair present, failed pairs as empty predictions."""
+    submission = {}
+    for log_id, prompt in dataset.pairs:
+        result = executions.get((log_id, prompt))
+        frames = result.frames if result is not None and result.frames else None
+        frames = frames or _empty_prediction(dataset, log_id, prompt)
+        if frames is not None:
+            submission[(log_id, prompt)] = frames
+    return submission
+
+
+def per_prompt_table(dataset: Dataset, programs: dict, executions: dict,
+                     evaluation: Evaluation | None) -> pd.DataFrame:
+    """One row per prompt: metrics, program status, pairs executed, failed and empty."""
+    rows = []
+    for prompt in dataset.prompts:
+        pairs = [p for p in dataset.pairs if p[1] == prompt]
+        done = [executions[p] for p in pairs if p in executions]
+        gen = programs.get(prompt)
+        row = {"prompt": prompt, "program_ok": bool(gen and gen.ok), "pairs": len(pairs),
+               "executed_ok": sum(r.ok for r in done),
+               "empty_predictions": sum(1 for p in pairs if not (executions.get(p) and executions[p].referred))}
+        row.update((evaluation.per_prompt.get(prompt, {}) if evaluation else {}))
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def counts(dataset: Dataset, programs: dict, executions: dict, failures: list[dict]) -> dict:
+    """The run's count metrics (stable names)."""
+    n_empty = sum(1 for p in dataset.pairs if not (executions.get(p) and executions[p].referred))
+    return {"n_prompts": len(dataset.prompts), "n_pairs": len(dataset.pairs), "n_logs": len(dataset.logs),
+            "n_programs": sum(1 for g in programs.values() if g.ok),
+            "n_generation_failed": sum(1 for g in programs.values() if not g.ok),
+            "n_execution_failed": sum(1 for f in failures if f["stage"] == "execute"),
+            "n_empty_predictions": n_empty}
+
+
+def run(cfg: DictConfig, run_dir: str | Path) -> RunResult:
+    """Run the whole pipeline once and log it as one MLflow run."""
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    dataset = load_dataset(cfg.dataset)
+    store = Store(run_dir / "store", Path(cfg.resume) / "store" if cfg.get("resume") else None)
+    failures: list[dict] = [{"stage": "dataset", "log_id": "", "prompt": p, "reason": r}
+                            for p, r in dataset.skipped_prompts.items()]
+    start = time.perf_counter()
+    with track.start_run(cfg.tracking, run_name=cfg.tracking.get("run_name")) as tracker:
+        tracker.log_params(track.flatten(cfg))
+        tracker.log_text(OmegaConf.to_yaml(cfg, resolve=True), "config.yaml")
+        tracker.set_tags({"dataset": dataset.name, "split": dataset.split,
+                          "run_dir": str(run_dir.resolve())})
+        log.info("dataset %s/%s: %d logs, %d prompts, %d pairs", dataset.name, dataset.split,
+                 len(dataset.logs), len(dataset.prompts), len(dataset.pairs))
+        programs = generate_programs(cfg, dataset.prompts, store, failures)
+        executions = execute_pairs(cfg, dataset, programs, store, failures)
+        submission = assemble_submission(dataset, executions)
+        submission_path = save_pkl(submission, run_dir / "submission.pkl")
+        evaluation = None
+        metrics = counts(dataset, programs, executions, failures)
+        if dataset.ground_truth is not None:
+            evaluation = evaluate(submission, dataset.ground_truth, dataset.logs_dir,
+                                  run_dir / "evaluation")
+            metrics.update(evaluation.metrics)
+        else:
+            log.warning("no ground truth for this dataset: evaluation skipped; the submission "
+                        "is at %s", submission_path)
+        metrics["wall_seconds"] = time.perf_counter() - start
+        tracker.log_metrics(metrics)
+        _log_artifacts(tracker, run_dir, dataset, programs, executions, failures, evaluation)
+        return RunResult(run_dir, metrics, programs, executions, failures, evaluation,
+                         tracker.run_id, submission_path)
+
+
+def _log_artifacts(tracker, run_dir: Path, dataset, programs, executions, failures, evaluation):
+    """Programs, per-prompt metrics, failures, submission and evaluator plots."""
+    prog_dir = run_dir / "programs"
+    prog_dir.mkdir(exist_ok=True)
+    for i, (prompt, gen) in enumerate(sorted(programs.items())):
+        body = gen.program if gen.ok else f"# generation failed: {gen.error}\n"
+        (prog_dir / f"{i:03d}.py").write_text(f"# prompt: {prompt}\n{body}")
+    table = per_prompt_table(dataset, programs, executions, evaluation)
+    table.to_csv(run_dir / "per_prompt_metrics.csv", index=False)
+    pd.DataFrame(failures, columns=["stage", "log_id", "prompt", "reason"]).to_csv(
+        run_dir / "failures.csv", index=False)
+    by_reason: dict[str, int] = {}
+    for f in failures:
+        key = f"failures.{f['stage']}.{str(f['reason']).split(':')[0].strip().replace(' ', '_')}"
+        by_reason[key] = by_reason.get(key, 0) + 1
+    tracker.log_metrics(by_reason)
+    for path in ("programs", "per_prompt_metrics.csv", "failures.csv", "submission.pkl"):
+        tracker.log_artifact(run_dir / path, "programs" if path == "programs" else None)
+    if evaluation is not None and evaluation.out_dir is not None:
+        tracker.log_artifact(evaluation.out_dir, "evaluation")

@@ -1,0 +1,115 @@
+"""The one place that talks to MLflow: runs, params, metrics, tags and artifacts."""
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+from pathlib import Path
+from typing import Any, Iterator
+
+from omegaconf import DictConfig, OmegaConf
+
+MAX_PARAM_CHARS = 500
+
+
+def flatten(cfg: Any, prefix: str = "") -> dict[str, str]:
+    """Nested config -> ``{"a.b.c": "value"}`` with values cut to MLflow's limits."""
+    data = OmegaConf.to_container(cfg, resolve=True) if isinstance(cfg, DictConfig) else cfg
+    out: dict[str, str] = {}
+    if isinstance(data, dict):
+        for key, value in data.items():
+            out.update(flatten(value, f"{prefix}{key}."))
+    else:
+        out[prefix.rstrip(".")] = str(data)[:MAX_PARAM_CHARS]
+    return out
+
+
+class Tracker:
+    """Logs one pipeline run; every method is a no-op when tracking is disabled."""
+
+    def __init__(self, run=None):
+        self.run = run
+
+    @property
+    def run_id(self) -> str | None:
+        return self.run.info.run_id if self.run else None
+
+    def log_params(self, params: dict[str, Any]) -> None:
+        if self.run:
+            import mlflow
+            items = list(params.items())
+            for i in range(0, len(items), 100):
+                mlflow.log_params(dict(items[i:i + 100]))
+
+    def log_metrics(self, metrics: dict[str, float], step: int | None = None) -> None:
+        if self.run:
+            import mlflow
+            mlflow.log_metrics({k: float(v) for k, v in metrics.items()}, step=step)
+
+    def set_tags(self, tags: dict[str, Any]) -> None:
+        if self.run:
+            import mlflow
+            mlflow.set_tags({k: str(v)[:5000] for k, v in tags.items()})
+
+    def log_artifact(self, path: str | Path, artifact_path: str | None = None) -> None:
+        if self.run and Path(path).exists():
+            import mlflow
+            if Path(path).is_dir():
+                mlflow.log_artifacts(str(path), artifact_path)
+            else:
+                mlflow.log_artifact(str(path), artifact_path)
+
+    def log_text(self, text: str, artifact_file: str) -> None:
+        if self.run:
+            import mlflow
+            mlflow.log_text(text, artifact_file)
+
+
+def tracking_uri(tracking_cfg) -> str:
+    """The configured store: ``tracking.uri``, $MLFLOW_TRACKING_URI, or SQLite in ``tracking.dir``."""
+    if tracking_cfg.get("uri"):
+        return tracking_cfg.uri
+    if os.environ.get("MLFLOW_TRACKING_URI"):
+        return os.environ["MLFLOW_TRACKING_URI"]
+    return f"sqlite:///{Path(tracking_cfg.get('dir', 'mlruns')).resolve()}/mlflow.db"
+
+
+def _experiment_id(name: str, artifact_root: str | None) -> str:
+    import mlflow
+    experiment = mlflow.get_experiment_by_name(name)
+    if experiment is not None:
+        return experiment.experiment_id
+    location = None
+    if artifact_root:
+        Path(artifact_root).mkdir(parents=True, exist_ok=True)
+        location = Path(artifact_root).resolve().as_uri()
+    return mlflow.create_experiment(name, artifact_location=location)
+
+
+def configure(uri: str) -> None:
+    """Point MLflow at ``uri``, creating the folder of a local SQLite store."""
+    import mlflow
+    if uri.startswith("sqlite:///"):
+        Path(uri[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    logging.getLogger("mlflow").setLevel(logging.WARNING)
+    mlflow.set_tracking_uri(uri)
+
+
+@contextlib.contextmanager
+def start_run(tracking_cfg, run_name: str | None = None, tags: dict | None = None,
+              nested: bool = False, experiment: str | None = None) -> Iterator[Tracker]:
+    """Open an MLflow run (or a disabled Tracker) for the duration of the block."""
+    if not tracking_cfg.get("enabled", True):
+        yield Tracker(None)
+        return
+    import mlflow
+    uri = tracking_uri(tracking_cfg)
+    configure(uri)
+    artifact_root = None
+    if uri.startswith("sqlite:///") and not tracking_cfg.get("uri"):
+        artifact_root = str(Path(tracking_cfg.get("dir", "mlruns")) / "artifacts")
+    exp_id = _experiment_id(experiment or tracking_cfg.experiment, artifact_root)
+    with mlflow.start_run(experiment_id=exp_id, run_name=run_name, nested=nested,
+                          tags={k: str(v) for k, v in (tags or {}).items()}) as run:
+        yield Tracker(run)
