@@ -17,7 +17,7 @@ import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 from tqdm import tqdm
 
-from scenmine import track
+from scenmine import review, screen, track
 from scenmine.data.dataset import Dataset, load_dataset
 from scenmine.data.logs import LogLoadError, load_log
 from scenmine.data.submission import build_frames, save_pkl
@@ -54,14 +54,22 @@ def build_generator(cfg):
     return instantiate(cfg.llm)
 
 
-def generate_programs(cfg, prompts: list[str], store: Store, failures: list[dict]) -> dict[str, Generation]:
+def generate_programs(cfg, prompts: list[str], store: Store, failures: list[dict],
+                      library=None) -> dict[str, Generation]:
     """Stage 1: one program per prompt, reused from the store when already generated."""
     generator = build_generator(cfg)
+    k = int(cfg.generate.fewshot.k) if library is not None else 0
+    examples = {p: (library.retrieve(p, k) if k else []) for p in prompts}
     settings = (_cfg_dict(cfg.llm), _cfg_dict(cfg.generate))
+
+    def key(prompt: str) -> str:
+        shots = [(e.prompt, e.program) for e in examples[prompt]]
+        return content_hash("generate", prompt, settings, shots)
+
     results: dict[str, Generation] = {}
     todo = []
     for prompt in prompts:
-        cached = store.get("generate", content_hash("generate", prompt, settings))
+        cached = store.get("generate", key(prompt))
         if cached is not None:
             results[prompt] = cached
         else:
@@ -70,11 +78,11 @@ def generate_programs(cfg, prompts: list[str], store: Store, failures: list[dict
     def one(prompt: str) -> Generation:
         start = time.perf_counter()
         try:
-            gen = generator.generate(prompt, [])
+            gen = generator.generate(prompt, examples[prompt])
         except Exception as exc:  # a backend failure fails only this prompt
             gen = Generation(prompt, None, error=f"backend: {type(exc).__name__}: {exc}")
         gen.usage.setdefault("seconds", time.perf_counter() - start)
-        store.put("generate", content_hash("generate", prompt, settings), gen)
+        store.put("generate", key(prompt), gen)
         return gen
 
     workers = max(1, int(cfg.generate.get("concurrency", 1)))
@@ -202,7 +210,9 @@ def run(cfg: DictConfig, run_dir: str | Path) -> RunResult:
                           "run_dir": str(run_dir.resolve())})
         log.info("dataset %s/%s: %d logs, %d prompts, %d pairs", dataset.name, dataset.split,
                  len(dataset.logs), len(dataset.prompts), len(dataset.pairs))
-        programs = generate_programs(cfg, dataset.prompts, store, failures)
+        library = screen.build_library(cfg, store, tracker, failures)
+        programs = generate_programs(cfg, dataset.prompts, store, failures, library)
+        programs = review.review_programs(cfg, programs, store, tracker, failures)
         executions = execute_pairs(cfg, dataset, programs, store, failures)
         submission = assemble_submission(dataset, executions)
         submission_path = save_pkl(submission, run_dir / "submission.pkl")
