@@ -99,7 +99,7 @@ class Emitter:
         other_var = self.phrase(other)
         a, b = ((p, var), (other, other_var)) if use.self_is_a else ((other, other_var), (p, var))
         first, second = (a, b) if r.first == "A" else (b, a)
-        if r.symmetric and (p.quantity or 1) > 1 and first[0] is p:
+        if r.symmetric and (first[0] is p) == ((p.quantity or 1) > 1):
             first, second = second, first  # "group of pedestrians near X": count the group
         if r.first_filter is not None:
             first = (first[0], self.steps(first[1], (r.first_filter,), "moving", first[0].name))

@@ -52,8 +52,8 @@ class Relation:
     ``first`` says which of A/B is the call's first argument. When the referred object is
     the second argument the call is wrapped in reverse_relationship, or uses ``reverse_func``
     with the same arguments. ``qparam`` takes the quantity of the second argument
-    ("near multiple pedestrians" -> min_objects=2). ``symmetric`` relations may swap their
-    arguments so that a quantified referred object ("group of pedestrians") comes second.
+    ("near multiple pedestrians" -> min_objects=2). ``symmetric`` relations put the referred
+    object first, or second when it is quantified ("group of pedestrians near X").
     """
 
     label: str
@@ -105,7 +105,8 @@ _CATS = {
         (("VEHICULAR_TRAILER",), "trailers"),
     ("pedestrian", "pedestrians", "ped", "peds", "person", "persons", "people",
      "walker", "walkers"): (("PEDESTRIAN",), "peds"),
-    ("bicycle", "bicycles", "bike", "bikes"): (("BICYCLE",), "bicycles"),
+    # a ridden bicycle is annotated twice (BICYCLE and BICYCLIST): "bicycle" means either
+    ("bicycle", "bicycles", "bike", "bikes"): (("BICYCLE", "BICYCLIST"), "bicycles"),
     ("cyclist", "cyclists", "bicyclist", "bicyclists", "biker", "bikers"):
         (("BICYCLIST",), "cyclists"),
     ("motorcycle", "motorcycles", "motorbike", "motorbikes"): (("MOTORCYCLE",), "motorcycles"),
@@ -259,12 +260,15 @@ CROSSING_BEHIND = rel("crossing", "being_crossed_by", first="B", direction="back
 HEADING = rel("heading_toward", "heading_toward")
 FACING = rel("facing", "facing_toward", within_angle=T("facing_angle"),
              max_distance=T("facing_distance"))
-SAME_LANE = rel("same_lane", "in_same_lane")
-OPPOSITE_SIDE = rel("opposite_side", "on_relative_side_of_road", side="opposite")
-SAME_SIDE = rel("same_side", "on_relative_side_of_road", side="same")
-PERPENDICULAR = rel("crossing_path", "heading_in_relative_direction_to", direction="perpendicular")
-OPPOSITE_DIR = rel("oncoming", "heading_in_relative_direction_to", direction="opposite")
-SAME_DIR = rel("same_direction", "heading_in_relative_direction_to", direction="same")
+SAME_LANE = rel("same_lane", "in_same_lane", symmetric=True)
+OPPOSITE_SIDE = rel("opposite_side", "on_relative_side_of_road", symmetric=True, side="opposite")
+SAME_SIDE = rel("same_side", "on_relative_side_of_road", symmetric=True, side="same")
+PERPENDICULAR = rel("crossing_path", "heading_in_relative_direction_to", symmetric=True,
+                    direction="perpendicular")
+OPPOSITE_DIR = rel("oncoming", "heading_in_relative_direction_to", symmetric=True,
+                   direction="opposite")
+SAME_DIR = rel("same_direction", "heading_in_relative_direction_to", symmetric=True,
+               direction="same")
 _MOVING_F = f("moving")
 
 
@@ -291,9 +295,10 @@ _REL_ACTIVE = {
                     "on opposite side of road to", "on other side of road from"),
     SAME_SIDE: ("on same side of road as",),
     PERPENDICULAR: ("crossing path of", "cutting across path of", "perpendicular to"),
-    OPPOSITE_DIR: ("in opposite direction of", "in opposite direction as",
-                   "in opposite direction to", "in opposite direction from", "oncoming to"),
-    SAME_DIR: ("in same direction as",),
+    OPPOSITE_DIR: tuple(f"{verb}in opposite direction {prep}" for verb in ("", "heading ", "moving ")
+                        for prep in ("of", "as", "to", "from")) + ("oncoming to",),
+    SAME_DIR: ("in same direction as", "heading in same direction as",
+               "moving in same direction as"),
     _overtaking("left"): ("overtaking", "passing", "overtaking on left", "passing on left"),
     _overtaking("right"): ("overtaking on right", "passing on right"),
 }

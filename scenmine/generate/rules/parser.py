@@ -109,7 +109,9 @@ def tokenise(text: str) -> list[Token]:
     if unknown:
         raise ParseError(f"unknown words {' '.join(repr(w) for w in unknown)}")
     if not tokens:
-        raise ParseError("no recognisable words" if words else "empty description")
+        if not text.strip():
+            raise ParseError("empty description")
+        raise ParseError("no recognisable words" if words else "no English words in description")
     return tokens
 
 
