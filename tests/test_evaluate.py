@@ -1,0 +1,23 @@
+"""The official evaluator wrapper reproduces the documented scores on the bundled predictions."""
+import pytest
+
+from scenmine.data.submission import load_pkl
+from scenmine.evaluate import evaluate
+
+
+def test_bundled_predictions_score_as_documented(av2_mini, tmp_path):
+    preds = load_pkl(av2_mini / "ground_truth" / "combined_predictions_dev.pkl")
+    gt = load_pkl(av2_mini / "ground_truth" / "combined_gt_dev.pkl")
+    result = evaluate(preds, gt, av2_mini / "logs", tmp_path)
+    assert result.metrics["hota_temporal"] == pytest.approx(0.383, abs=1e-3)
+    assert result.metrics["hota_track"] == pytest.approx(0.402, abs=1e-3)
+    assert result.metrics["ts_ba"] == pytest.approx(0.85)
+    assert result.metrics["log_ba"] == pytest.approx(1.0)
+    assert set(result.per_prompt) == {"stopped car", "vehicle with a bicycle to its right"}
+    assert (tmp_path / "timestamp_level_confusion_matrix.png").exists()
+
+
+def test_missing_pair_is_an_error(av2_mini):
+    gt = load_pkl(av2_mini / "ground_truth" / "combined_gt_dev.pkl")
+    with pytest.raises(ValueError, match="lack 2 ground-truth pairs"):
+        evaluate({}, gt, av2_mini / "logs")
