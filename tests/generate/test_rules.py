@@ -213,3 +213,32 @@ def test_conf_instantiates_the_generator():
     gen = instantiate(OmegaConf.load(REPO / "conf" / "llm" / "rules.yaml"))
     assert isinstance(gen, RulesGenerator) and gen.name == "rules"
     assert gen.generate("parked vehicle").ok
+
+
+def _dsl_or_skip():
+    try:
+        import scenmine.dsl as dsl
+        from scenmine.dsl.output import capture  # noqa: F401
+    except ImportError as exc:
+        pytest.skip(f"scenmine.dsl not available yet ({exc})")
+    if not hasattr(dsl, "NAMESPACE"):
+        pytest.skip("scenmine.dsl has no NAMESPACE yet")
+    return dsl
+
+
+@pytest.mark.skipif(not REFERENCE, reason=f"reference programs not found in {PARITY}")
+@pytest.mark.parametrize("ref", REFERENCE, ids=lambda r: r["id"])
+def test_reference_descriptions_execute_on_a_real_log(gen, real_log, tmp_path, ref):
+    dsl = _dsl_or_skip()
+    from scenmine.dsl.output import capture
+    g = gen.generate(ref["description"])
+    tree = _check_program(g.program, ref["description"])
+    called = {n.func.id for n in ast.walk(tree)
+              if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
+    assert called <= set(dsl.NAMESPACE), called - set(dsl.NAMESPACE)
+    ns = {**dsl.NAMESPACE, "log_dir": real_log, "output_dir": tmp_path,
+          "description": ref["description"]}
+    with capture() as records:
+        exec(compile(g.program, "<rules>", "exec"), ns)
+    assert len(records) == 1 and records[0][0] == ref["description"]
+    assert isinstance(records[0][1], dict)

@@ -37,4 +37,7 @@ class RulesGenerator:
             error = f"cannot parse: internal error {type(exc).__name__}: {exc}"
         usage = {"calls": 0, "input_tokens": 0, "output_tokens": 0, "cost": 0.0,
                  "seconds": time.perf_counter() - start}
-        return Generation(prompt=prompt, program=program, error=error, usage=usage)
+        gen = Generation(prompt=prompt, program=program, error=error, usage=usage)
+        if error is not None:
+            gen.reason = "cannot_parse"  # failure tag, counted like other backends' tags
+        return gen
