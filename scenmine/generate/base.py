@@ -27,6 +27,7 @@ class Generation:
     error: str | None = None
     transcript: list[dict] = field(default_factory=list)
     usage: dict = field(default_factory=dict)  # calls, input_tokens, output_tokens, cost, seconds
+    reason: str | None = None  # failure tag for counting (no_code, runtime_error, max_turns, ...)
 
     @property
     def ok(self) -> bool:

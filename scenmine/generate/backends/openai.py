@@ -1,0 +1,103 @@
+"""Any OpenAI-compatible chat endpoint (OpenAI, GLM, Qwen, DeepSeek, `vllm serve`)."""
+from __future__ import annotations
+
+import json
+import os
+
+from .base import BackendError, ChatBackend, ChatResponse, ToolCall
+
+
+def to_openai_messages(messages: list[dict]) -> list[dict]:
+    out = []
+    for m in messages:
+        if m["role"] == "assistant":
+            msg = {"role": "assistant", "content": m.get("content") or None}
+            if m.get("tool_calls"):
+                msg["tool_calls"] = [{"id": c["id"], "type": "function", "function": {
+                    "name": c["name"], "arguments": json.dumps(c["arguments"])}}
+                    for c in m["tool_calls"]]
+            out.append(msg)
+        elif m["role"] == "tool":
+            out.append({"role": "tool", "tool_call_id": m["tool_call_id"],
+                        "content": m["content"]})
+        else:
+            out.append({"role": m["role"], "content": m["content"]})
+    return out
+
+
+def to_openai_tools(tools: list[dict]) -> list[dict]:
+    return [{"type": "function", "function": {"name": t["name"], "description":
+             t.get("description", ""), "parameters": t.get("parameters") or
+             {"type": "object", "properties": {}}}} for t in tools]
+
+
+class OpenAIBackend(ChatBackend):
+    """Chat completions with tool calling; the API key comes from ``api_key_env``."""
+
+    name = "openai"
+
+    def __init__(self, model: str, base_url: str | None = None,
+                 api_key_env: str | None = "OPENAI_API_KEY", extra_body: dict | None = None,
+                 **kw):
+        super().__init__(model, **kw)
+        self.base_url = base_url or "https://api.openai.com/v1"
+        self.api_key_env = api_key_env
+        self.extra_body = dict(extra_body or {})
+        self._client = None
+
+    def endpoint(self) -> str:
+        return self.base_url
+
+    def params(self) -> dict:
+        return {**super().params(), **({"extra_body": self.extra_body} if self.extra_body
+                                       else {})}
+
+    def client(self):
+        if self._client is None:
+            import openai
+            key = os.environ.get(self.api_key_env or "", "") or "not-needed"
+            self._client = openai.OpenAI(api_key=key, base_url=self.base_url,
+                                         timeout=self.timeout_s, max_retries=0)
+        return self._client
+
+    def _call(self, messages, tools) -> ChatResponse:
+        import openai
+        kwargs = dict(model=self.model, messages=to_openai_messages(messages),
+                      temperature=self.temperature, max_tokens=self.max_tokens)
+        if tools:
+            kwargs["tools"] = to_openai_tools(tools)
+        if self.extra_body:
+            kwargs["extra_body"] = self.extra_body
+        try:
+            resp = self.client().chat.completions.create(**kwargs)
+        except openai.OpenAIError as exc:
+            from ._sdk import map_error
+            raise map_error(exc, openai, self.base_url, self.api_key_env) from exc
+        except ValueError as exc:  # a body that is not JSON
+            raise BackendError("malformed", f"{self.base_url}: malformed response ({exc})") \
+                from exc
+        return parse_completion(resp, self.base_url)
+
+
+def parse_completion(resp, url: str) -> ChatResponse:
+    """ChatCompletion -> ChatResponse; anything unexpected is a 'malformed' error."""
+    try:
+        return _parse_completion(resp, url)
+    except (AttributeError, TypeError, KeyError, ValueError) as exc:
+        raise BackendError("malformed", f"{url}: malformed response ({exc!r})") from exc
+
+
+def _parse_completion(resp, url: str) -> ChatResponse:
+    choices = getattr(resp, "choices", None)
+    if not choices:
+        raise BackendError("malformed", f"{url}: answer without choices: {str(resp)[:300]}")
+    msg = choices[0].message
+    if msg is None:
+        raise BackendError("malformed", f"{url}: answer without a message")
+    calls = [ToolCall.parse(c.id or f"call_{i}", c.function.name, c.function.arguments)
+             for i, c in enumerate(msg.tool_calls or [])]
+    usage = getattr(resp, "usage", None)
+    return ChatResponse(text=msg.content or "", tool_calls=calls,
+                        input_tokens=int(getattr(usage, "prompt_tokens", 0) or 0),
+                        output_tokens=int(getattr(usage, "completion_tokens", 0) or 0),
+                        finish_reason=choices[0].finish_reason)

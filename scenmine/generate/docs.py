@@ -1,0 +1,127 @@
+"""The DSL reference, generated from the DSL's own signatures and docstrings.
+
+Nothing here is written by hand about individual functions, so prompts and the agent's
+tools can never drift from ``scenmine.dsl.NAMESPACE``. Every function takes an optional
+``namespace`` (tests pass a small one).
+"""
+from __future__ import annotations
+
+import difflib
+import inspect
+from dataclasses import dataclass
+
+COMBINATORS = ("scenario_and", "scenario_or", "scenario_not", "reverse_relationship",
+               "output_scenario")
+EXTRA_CATEGORIES = ("EGO_VEHICLE", "ANY", "VEHICLE")
+
+
+class DocsUnavailable(ImportError):
+    """scenmine.dsl is not importable yet."""
+
+
+def dsl_namespace() -> dict:
+    try:
+        from scenmine.dsl import NAMESPACE
+    except ImportError as exc:
+        raise DocsUnavailable(f"the DSL reference needs scenmine.dsl.NAMESPACE ({exc})") from exc
+    return NAMESPACE
+
+
+@dataclass(frozen=True)
+class FunctionDoc:
+    name: str
+    signature: str
+    doc: str
+    kind: str  # unary | relational | combinator
+
+    @property
+    def summary(self) -> str:
+        return self.doc.strip().splitlines()[0] if self.doc.strip() else ""
+
+    def render(self) -> str:
+        body = inspect.cleandoc(self.doc) if self.doc else "(no documentation)"
+        return f"{self.name}{self.signature}\n" + "\n".join("    " + ln for ln in
+                                                            body.splitlines())
+
+
+def _is_dsl_function(name: str, obj) -> bool:
+    if name.startswith("_") or inspect.isclass(obj) or inspect.ismodule(obj):
+        return False
+    return inspect.isroutine(obj) or (callable(obj) and hasattr(obj, "__wrapped__"))
+
+
+def _kind(name: str, params: list[str]) -> str:
+    if name in COMBINATORS:
+        return "combinator"
+    return "relational" if "related_candidates" in params else "unary"
+
+
+def _signature(obj) -> tuple[str, list[str]]:
+    try:
+        sig = inspect.signature(obj)
+    except (TypeError, ValueError):
+        return "(...)", []
+    parts = []
+    for p in sig.parameters.values():
+        text = p.name if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD) else \
+            ("*" if p.kind == p.VAR_POSITIONAL else "**") + p.name
+        if p.default is not p.empty:
+            text += f"={p.default!r}".replace("=inf", "=np.inf").replace("=-inf", "=-np.inf")
+        parts.append(text)
+    return "(" + ", ".join(parts) + ")", list(sig.parameters)
+
+
+def function_docs(namespace: dict | None = None) -> dict[str, FunctionDoc]:
+    """Every public DSL function, in namespace order."""
+    ns = dsl_namespace() if namespace is None else namespace
+    out = {}
+    for name, obj in ns.items():
+        if _is_dsl_function(name, obj):
+            sig, params = _signature(obj)
+            out[name] = FunctionDoc(name, sig, inspect.getdoc(obj) or "", _kind(name, params))
+    return out
+
+
+def list_functions(namespace: dict | None = None) -> str:
+    """One line per function: name, signature, first docstring line."""
+    return "\n".join(f"- {d.name}{d.signature}: {d.summary}"
+                     for d in function_docs(namespace).values())
+
+
+def get_function_doc(name: str, namespace: dict | None = None) -> str:
+    """Full documentation of one function; an unknown name suggests close matches."""
+    docs = function_docs(namespace)
+    if name in docs:
+        return docs[name].render()
+    close = difflib.get_close_matches(str(name), list(docs), n=3)
+    return f"unknown function {name!r}" + (f"; did you mean {', '.join(close)}?" if close
+                                           else "; call list_functions to see them all")
+
+
+def categories(namespace: dict | None = None) -> list[str]:
+    """The category names a program may use (from the DSL if it lists them, else av2)."""
+    ns = dsl_namespace() if namespace is None else namespace
+    cats = ns.get("CATEGORIES")
+    if cats is None:
+        try:
+            from scenmine.dsl import CATEGORIES as cats  # noqa: N811
+        except ImportError:
+            from av2.datasets.sensor.constants import AnnotationCategories
+            cats = [c.value for c in AnnotationCategories]
+    cats = list(cats)
+    return cats + [c for c in EXTRA_CATEGORIES if c not in cats]
+
+
+def reference_text(namespace: dict | None = None) -> str:
+    """Markdown reference of the whole DSL, grouped by kind."""
+    docs = function_docs(namespace)
+    titles = {"unary": "Unary functions (filter track candidates)",
+              "relational": "Relational functions (track candidates vs related candidates)",
+              "combinator": "Combinators and output"}
+    parts = []
+    for kind, title in titles.items():
+        items = [d for d in docs.values() if d.kind == kind]
+        if items:
+            parts.append(f"## {title}\n\n" + "\n\n".join(d.render() for d in items))
+    parts.append("## Categories\n\n" + ", ".join(categories(namespace)))
+    return "\n\n".join(parts)

@@ -1,0 +1,63 @@
+"""build_generator(cfg): the Generator the pipeline uses, from the composed config."""
+from __future__ import annotations
+
+from typing import Callable
+
+from .backends.base import ChatBackend
+from .base import Generator
+
+
+def _get(cfg, path: str, default=None):
+    from omegaconf import OmegaConf
+    value = OmegaConf.select(cfg, path, default=default)
+    return default if value is None else value
+
+
+def build_generator(cfg, logs=(), runner: Callable | str | None = None) -> Generator:
+    """``cfg.llm`` (a ``_target_``) + ``cfg.generate`` + ``cfg.prompts`` -> a Generator.
+
+    ``logs`` are training log folders for dry runs and execution feedback (else
+    ``generate.dry_run_logs``); ``runner`` defaults to ``scenmine.execute.runner.run_program``.
+    A target that is not a ChatBackend (``llm=rules``) is returned as is.
+    """
+    from hydra.utils import instantiate
+    from .prompts import Prompts
+    from .strategies import LLMGenerator
+    from .tools import load_runner
+
+    g = _get(cfg, "generate", {})
+    kwargs = {}
+    if _is_chat(cfg) and _get(g, "cache", True) and _get(g, "cache_dir") and \
+            _get(cfg, "llm.cache_dir") is None and "replay" not in str(cfg.llm._target_).lower():
+        kwargs["cache_dir"] = str(_get(g, "cache_dir"))
+    obj = instantiate(cfg.llm, **kwargs, _convert_="all")
+    if not isinstance(obj, ChatBackend):
+        return obj
+    logs = [str(p) for p in (logs or _get(g, "dry_run_logs", []) or [])]
+    if logs and hasattr(obj, "set_dry_run_logs"):
+        obj.set_dry_run_logs(logs)
+    needs_runner = bool(logs) and (int(_get(g, "execution_feedback", 0) or 0) > 0 or
+                                   _get(g, "strategy") == "agent" or _get(g, "check_on_log", True))
+    try:
+        run = load_runner(runner) if needs_runner else None
+    except ImportError:
+        run = None  # the execute module is missing: no dry runs, generation still works
+    fewshot = _get(g, "fewshot", {})
+    return LLMGenerator(
+        obj, strategy=_get(g, "strategy", "single_pass"),
+        prompts=Prompts(_get(cfg, "prompts", None)),
+        max_error_retries=_get(g, "max_error_retries", 2),
+        execution_feedback=_get(g, "execution_feedback", 0),
+        feedback_rounds=_get(g, "feedback_rounds", 1), max_turns=_get(g, "max_turns", 12),
+        fewshot_k=_get(fewshot, "k", 3), retriever=_get(fewshot, "retriever", "similarity"),
+        runner=run, logs=logs, dry_run_timeout_s=_get(g, "dry_run_timeout_s", 60),
+        check_on_log=_get(g, "check_on_log", True), concurrency=_get(g, "concurrency", 4))
+
+
+def _is_chat(cfg) -> bool:
+    """Whether ``cfg.llm._target_`` names a ChatBackend subclass (it takes cache_dir)."""
+    from hydra.utils import get_class
+    try:
+        return issubclass(get_class(cfg.llm._target_), ChatBackend)
+    except Exception:  # noqa: BLE001
+        return False

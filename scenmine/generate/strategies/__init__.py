@@ -1,0 +1,92 @@
+"""LLM generators: a chat backend + a strategy (``single_pass`` or ``agent``)."""
+from __future__ import annotations
+
+import logging
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import Callable
+
+from ..backends.base import BackendError, ChatBackend
+from ..base import Example, Generation
+from ..prompts import Prompts, select_examples
+from ..tools import Toolbox
+from .agent import agent
+from .session import Session
+from .single_pass import single_pass
+
+log = logging.getLogger(__name__)
+STRATEGIES: dict[str, Callable] = {"single_pass": single_pass, "agent": agent}
+
+
+class LLMGenerator:
+    """Implements the Generator protocol; model failures become failed Generations, only
+    fatal backend errors (unreachable server, bad credentials, missing replay) raise."""
+
+    def __init__(self, backend: ChatBackend, strategy: str = "single_pass",
+                 prompts: Prompts | None = None, max_error_retries: int = 2,
+                 execution_feedback: int = 0, feedback_rounds: int = 1, max_turns: int = 12,
+                 fewshot_k: int = 3, retriever: str = "similarity", runner: Callable | None = None,
+                 logs=(), dry_run_timeout_s: float = 60.0, check_on_log: bool = True,
+                 concurrency: int = 4, namespace: dict | None = None,
+                 log_info: Callable | None = None):
+        if strategy not in STRATEGIES:
+            raise ValueError(f"unknown generate.strategy {strategy!r}: {sorted(STRATEGIES)}")
+        self.backend, self.strategy = backend, strategy
+        self.prompts = prompts or Prompts()
+        self.max_error_retries, self.max_turns = int(max_error_retries), int(max_turns)
+        self.feedback_logs, self.feedback_rounds = int(execution_feedback), int(feedback_rounds)
+        self.fewshot_k, self.retriever = int(fewshot_k), retriever
+        self.check_on_log, self.concurrency = check_on_log, max(1, int(concurrency))
+        self.namespace = namespace
+        self.toolbox = Toolbox(runner, logs, namespace, dry_run_timeout_s, log_info=log_info)
+        self.name = f"{backend.name}:{backend.model}/{strategy}"
+        self._docs: dict = {}
+        self._docs_lock = threading.Lock()
+
+    # -- DSL documentation, generated once --------------------------------------------------
+    def _doc(self, what: str):
+        from .. import docs
+        with self._docs_lock:
+            if what not in self._docs:
+                fn = {"reference": docs.reference_text, "functions": docs.list_functions,
+                      "categories": docs.categories}[what]
+                self._docs[what] = fn(self.namespace)
+            return self._docs[what]
+
+    def reference(self) -> str:
+        return self._doc("reference")
+
+    def function_list(self) -> str:
+        return self._doc("functions")
+
+    def categories(self) -> list[str]:
+        return self._doc("categories")
+
+    # -- Generator protocol ---------------------------------------------------------------
+    def generate(self, prompt: str, examples: list[Example] | None = None) -> Generation:
+        pool = list(examples) if examples else self.prompts.examples
+        shots = select_examples(prompt, pool, self.fewshot_k, self.retriever)
+        session = Session(self, prompt)
+        try:
+            return STRATEGIES[self.strategy](session, shots)
+        except BackendError as exc:
+            if exc.fatal:
+                raise
+            return session.result(None, f"backend {exc.reason}: {exc}", f"backend_{exc.reason}")
+        except Exception as exc:  # noqa: BLE001 - one prompt's failure never stops a run
+            if type(exc).__name__ == "DocsUnavailable":
+                raise
+            log.exception("generation failed for %r", prompt)
+            return session.result(None, f"internal error: {type(exc).__name__}: {exc}",
+                                  "internal")
+
+    def generate_many(self, prompts: list[str], examples: list[Example] | None = None
+                      ) -> list[Generation]:
+        """All prompts, ``concurrency`` at a time (a vllm backend batches them)."""
+        if self.concurrency == 1 or len(prompts) <= 1:
+            return [self.generate(p, examples) for p in prompts]
+        with ThreadPoolExecutor(self.concurrency) as pool:
+            return list(pool.map(lambda p: self.generate(p, examples), prompts))
+
+
+__all__ = ["LLMGenerator", "STRATEGIES", "agent", "single_pass"]
