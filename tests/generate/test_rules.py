@@ -1,4 +1,4 @@
-"""The offline rules generator: prompts -> DSL programs that compile and refer to the right objects."""
+"""The offline rules generator: prompts -> DSL programs that refer to the right objects."""
 from __future__ import annotations
 
 import ast
@@ -131,7 +131,7 @@ def _symbolic_namespace(captured: list) -> dict:
 
 def _referred(program: str) -> set:
     captured: list = []
-    exec(compile(program, "<rules>", "exec"), _symbolic_namespace(captured))
+    exec(compile(program, "<rules>", "exec"), _symbolic_namespace(captured))  # noqa: S102
     assert len(captured) == 1
     return set(captured[0]["cats"])
 
@@ -171,7 +171,8 @@ def test_reference_descriptions_use_the_reference_functions(gen, ref):
     ("", "empty"), ("   ", "empty"), ("\u98de\u673a", "no English words"),
     ("blorp the zoink", "'blorp'"), ("vehicle near", "expected an object after 'near'"),
     ("vehicle 10 m/s", "10 mps"), ("not jaywalking pedestrian", "cannot negate"),
-    ("### $$$ !!!", "no English words"), ("x" * 5000, None), ("vehicle turning left; import os", "'os'"),
+    ("### $$$ !!!", "no English words"), ("x" * 5000, None),
+    ("vehicle turning left; import os", "'os'"),
 ])
 def test_unparseable_prompts_give_a_clear_error(gen, prompt, fragment):
     g = gen.generate(prompt)
@@ -217,7 +218,7 @@ def test_conf_instantiates_the_generator():
 
 def _dsl_or_skip():
     try:
-        import scenmine.dsl as dsl
+        from scenmine import dsl
         from scenmine.dsl.output import capture  # noqa: F401
     except ImportError as exc:
         pytest.skip(f"scenmine.dsl not available yet ({exc})")
@@ -239,6 +240,6 @@ def test_reference_descriptions_execute_on_a_real_log(gen, real_log, tmp_path, r
     ns = {**dsl.NAMESPACE, "log_dir": real_log, "output_dir": tmp_path,
           "description": ref["description"]}
     with capture() as records:
-        exec(compile(g.program, "<rules>", "exec"), ns)
+        exec(compile(g.program, "<rules>", "exec"), ns)  # noqa: S102
     assert len(records) == 1 and records[0][0] == ref["description"]
     assert isinstance(records[0][1], dict)

@@ -2,4 +2,4 @@
 from scenmine.generate.rules.generator import RulesGenerator
 from scenmine.generate.rules.parser import ParseError, parse
 
-__all__ = ["RulesGenerator", "ParseError", "parse"]
+__all__ = ["ParseError", "RulesGenerator", "parse"]

@@ -61,7 +61,8 @@ class Emitter:
         negate = negate != step.negate
         if step.func == "moving":  # style chosen by the moving_min_velocity threshold
             v = self.thresholds["moving_min_velocity"]
-            step = L.f("stationary", negate=True) if v is None else L.f("has_velocity", min_velocity=v)
+            step = (L.f("stationary", negate=True) if v is None
+                    else L.f("has_velocity", min_velocity=v))
             negate = negate != step.negate
         func = f"scenario_not({step.func})" if negate else step.func
         return f"{func}({var}, log_dir{self.args(step.params)})"

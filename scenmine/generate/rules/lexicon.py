@@ -6,7 +6,7 @@ Phrases are matched on normalised text (lower case, articles dropped: "to the le
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
@@ -295,7 +295,8 @@ _REL_ACTIVE = {
                     "on opposite side of road to", "on other side of road from"),
     SAME_SIDE: ("on same side of road as",),
     PERPENDICULAR: ("crossing path of", "cutting across path of", "perpendicular to"),
-    OPPOSITE_DIR: tuple(f"{verb}in opposite direction {prep}" for verb in ("", "heading ", "moving ")
+    OPPOSITE_DIR: tuple(f"{verb}in opposite direction {prep}"
+                        for verb in ("", "heading ", "moving ")
                         for prep in ("of", "as", "to", "from")) + ("oncoming to",),
     SAME_DIR: ("in same direction as", "heading in same direction as",
                "moving in same direction as"),

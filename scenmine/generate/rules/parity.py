@@ -24,7 +24,7 @@ def run_program(program: str, log_dir: Path, description: str):
     from scenmine.dsl import NAMESPACE
     from scenmine.dsl.output import capture, post_process
     with tempfile.TemporaryDirectory() as out, capture() as records:
-        exec(compile(program, "<rules>", "exec"),
+        exec(compile(program, "<rules>", "exec"),  # noqa: S102 - our own generated program
              {**NAMESPACE, "log_dir": log_dir, "output_dir": Path(out), "description": description})
     if len(records) != 1:
         raise RuntimeError(f"program recorded {len(records)} outputs")
@@ -63,7 +63,7 @@ def main(argv=None) -> dict:
                 try:
                     ours = pairs(run_program(g.program, args.logs / log_id, ref["description"]))
                     row.update(compare(ours, pairs(entry["post"])))
-                except Exception as exc:  # report and go on
+                except Exception as exc:  # noqa: BLE001 - report and go on
                     row["error"] = f"{type(exc).__name__}: {exc}"
                 row["seconds"] = round(time.perf_counter() - t0, 2)
             report[(ref["id"], log_id)] = row
