@@ -64,6 +64,16 @@ MORE = {  # relational phrasings, both directions of each relation
     "vehicle without a pedestrian in front of it": {"VEHICLE"},
     "vehicle heading in the opposite direction as the ego vehicle": {"VEHICLE"},
 }
+PHRASINGS = [  # other wordings that must parse (plurals, synonyms, units, negation)
+    "cars", "semis near the ego vehicle", "people walking on the road", "bikes in bike lanes",
+    "cyclist riding in a bike lane", "vehicle making a left turn", "left turning vehicle",
+    "ego vehicle approaching a pedestrian crossing", "pedestrians crossing the road",
+    "pedestrian standing on the sidewalk", "car going slower than 20 mph",
+    "vehicle faster than 30 km/h", "truck braking", "bus decelerating", "pedestrian not on a crosswalk",
+    "vehicle not turning", "vehicle changing lanes to the left", "red car",
+    "motorcycle on the opposite side of the road from the ego vehicle",
+    "construction cone in the road", "vehicle stopped at a stop sign", "Stopped  Car.",
+]
 REFERENCE = json.loads((PARITY / "programs.json").read_text()) if PARITY.is_dir() else []
 
 
@@ -136,7 +146,7 @@ def _referred(program: str) -> set:
     return set(captured[0]["cats"])
 
 
-ALL_PROMPTS = list(EMBEDDED) + list(MORE) + [p["description"] for p in REFERENCE]
+ALL_PROMPTS = list(EMBEDDED) + list(MORE) + PHRASINGS + [p["description"] for p in REFERENCE]
 
 
 @pytest.mark.parametrize("prompt", ALL_PROMPTS)

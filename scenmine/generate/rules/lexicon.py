@@ -150,7 +150,7 @@ COLORS = {"white": "white", "silver": "silver", "gray": "silver", "grey": "silve
 # Dropped before matching (phrases are written without them).
 ARTICLES = {"a", "an", "the", "being", "is", "are", "was", "that", "which", "who", "currently"}
 # Skipped after matching: they carry no meaning on their own ("to" does inside "next to").
-STOPWORDS = {"another", "other", "while", "traveling", "travelling", "driving", "going",
+STOPWORDS = {"another", "other", "while", "traveling", "travelling", "driving", "going", "riding",
              "and", "also", "there", "some", "any", "to", "of", "itself"}
 NEGATIONS = {"not", "no", "never", "non"}
 NUMBERS = {"zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
@@ -165,6 +165,10 @@ MOTIONS = {
     "turning left": Modifier("left_turning", (f("turning", direction="left"),), "VEHICLE"),
     "turning right": Modifier("right_turning", (f("turning", direction="right"),), "VEHICLE"),
     "turning": Modifier("turning", (f("turning"),), "VEHICLE"),
+    "making left turn": Modifier("left_turning", (f("turning", direction="left"),), "VEHICLE"),
+    "making right turn": Modifier("right_turning", (f("turning", direction="right"),), "VEHICLE"),
+    "left turning": Modifier("left_turning", (f("turning", direction="left"),), "VEHICLE"),
+    "right turning": Modifier("right_turning", (f("turning", direction="right"),), "VEHICLE"),
     "changing lanes": Modifier("lane_changing", (f("changing_lanes"),), "VEHICLE"),
     "changing lanes to left": Modifier("left_lane_changing",
                                        (f("changing_lanes", direction="left"),), "VEHICLE"),
@@ -173,6 +177,7 @@ MOTIONS = {
     "stopped": Modifier("stopped", _STOPPED),
     "stationary": Modifier("stopped", _STOPPED),
     "standing still": Modifier("stopped", _STOPPED),
+    "standing": Modifier("stopped", _STOPPED),
     "not moving": Modifier("stopped", _STOPPED),
     "parked": Modifier("parked", (f("stationary"),), "VEHICLE"),
     "moving": Modifier("moving", _MOVING),
@@ -180,6 +185,10 @@ MOTIONS = {
     "active": Modifier("moving", _MOVING),
     "walking": Modifier("walking", (f("has_velocity", min_velocity=0.5),), "PEDESTRIAN"),
     "crossing": Modifier("crossing", (f("has_velocity", min_velocity=0.5),), "PEDESTRIAN"),
+    "crossing road": Modifier("crossing", (f("on_road"), f("has_velocity", min_velocity=0.5)),
+                              "PEDESTRIAN"),
+    "crossing street": Modifier("crossing", (f("on_road"), f("has_velocity", min_velocity=0.5)),
+                                "PEDESTRIAN"),
     "accelerating": Modifier("accelerating",
                              (f("accelerating", min_accel=T("accelerating_min_accel")),)),
     "speeding up": Modifier("accelerating",
@@ -220,6 +229,7 @@ _TO_STOP_SIGN = Modifier("stop_sign", (f("at_stop_sign",
                                         forward_thresh=T("stop_sign_approach")),))
 _ON_ROAD = Modifier("on_road", (f("on_road"),))
 _DRIVABLE = Modifier("drivable", (f("in_drivable_area"),))
+_SIDEWALK = Modifier("off_road", (f("in_drivable_area", negate=True),))
 _AT, _IN = ("at", "in", "on", "through", "entering"), ("in", "inside", "within", "on")
 _PLACES = [
     (("intersection", "intersections", "junction"), {p: _ON_INTER for p in _AT + _IN}),
@@ -228,7 +238,8 @@ _PLACES = [
     (("pedestrian crossing", "pedestrian crossings", "crosswalk", "crosswalks",
       "zebra crossing"), {"at": _CROSSWALK, "on": _CROSSWALK, "through": _CROSSWALK,
                           "in": _IN_CROSSWALK, "inside": _IN_CROSSWALK,
-                          "within": _IN_CROSSWALK, "near": _NEAR_CROSSWALK}),
+                          "within": _IN_CROSSWALK, "near": _NEAR_CROSSWALK,
+                          "approaching": _NEAR_CROSSWALK}),
     (("bus lane", "bus lanes"), {p: _BUS_LANE for p in _AT + _IN}),
     (("bike lane", "bike lanes", "bicycle lane", "bicycle lanes", "cycle lane"),
      {p: _BIKE_LANE for p in _AT + _IN}),
@@ -236,6 +247,7 @@ _PLACES = [
                                    "approaching": _TO_STOP_SIGN}),
     (("road", "street", "roadway"), {"on": _ON_ROAD, "in": _ON_ROAD}),
     (("drivable area",), {p: _DRIVABLE for p in _IN}),
+    (("sidewalk", "sidewalks", "pavement"), {"on": _SIDEWALK, "in": _SIDEWALK}),
 ]
 MAP_CONTEXT = {f"{prep} {place}": mod for places, preps in _PLACES
                for place in places for prep, mod in preps.items()}
