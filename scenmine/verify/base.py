@@ -1,0 +1,61 @@
+"""Plain records shared by the verifier stage: the pair to verify and hashing helpers."""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+# Relational DSL functions (shared/docs/scenario-dsl.md): a program calling any is "relational".
+RELATIONAL_FUNCTIONS = (
+    "has_objects_in_relative_direction", "get_objects_in_relative_direction", "facing_toward",
+    "heading_toward", "being_crossed_by", "near_objects", "following",
+    "heading_in_relative_direction_to", "in_same_lane", "on_relative_side_of_road",
+)
+_RELATIONAL_RE = re.compile(r"\b(" + "|".join(RELATIONAL_FUNCTIONS) + r")\s*\(")
+
+
+@dataclass
+class PairPrediction:
+    """One (log, prompt) prediction to verify: the program and its post-processed result."""
+
+    log_id: str
+    log_dir: Path | str
+    prompt: str
+    program: str | None
+    referred: dict[str, np.ndarray] = field(default_factory=dict)
+    related: dict[str, np.ndarray] = field(default_factory=dict)
+
+    @property
+    def positive(self) -> bool:
+        """True when some referred object has at least one timestamp."""
+        return any(len(ts) for ts in self.referred.values())
+
+    @property
+    def relational(self) -> bool:
+        """True for a program that uses a relational function (or has related objects)."""
+        if self.program:
+            return bool(_RELATIONAL_RE.search(self.program))
+        return any(len(ts) for ts in self.related.values())
+
+
+def sha(obj: Any, n: int = 16) -> str:
+    """Stable short hash of a JSON-able object (dict keys sorted)."""
+    text = json.dumps(obj, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:n]
+
+
+def program_hash(program: str | None) -> str:
+    """Hash of a program's text (whitespace at the ends ignored)."""
+    return sha((program or "").strip())
+
+
+def evidence_hash(referred: dict, related: dict) -> str:
+    """Hash of the referred/related timestamps a pair's evidence is rendered from."""
+    def norm(d: dict) -> dict:
+        return {str(k): [int(t) for t in np.sort(np.asarray(v, dtype=np.int64))] for k, v in d.items()}
+    return sha([norm(referred), norm(related)])

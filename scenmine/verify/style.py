@@ -1,0 +1,31 @@
+"""Colours and fonts of the evidence renders (the VLM prompt legends describe these)."""
+from __future__ import annotations
+
+import functools
+
+from PIL import ImageFont
+
+COLORS = {
+    "background": (250, 250, 250),
+    "drivable": (205, 205, 205),
+    "lane": (150, 150, 150),
+    "crosswalk": (250, 225, 120, 200),
+    "crosswalk_edge": (200, 160, 40),
+    "other": (170, 170, 170),
+    "other_edge": (90, 90, 90),
+    "referred": (0, 190, 60),
+    "referred_edge": (0, 100, 20),
+    "related": (30, 110, 255),
+    "related_edge": (0, 40, 160),
+    "ego": (230, 30, 30),
+    "ego_edge": (120, 0, 0),
+}
+
+
+@functools.lru_cache(maxsize=8)
+def font(size: int):
+    """A scalable default font (bitmap fallback on old Pillow)."""
+    try:
+        return ImageFont.load_default(size=size)
+    except TypeError:
+        return ImageFont.load_default()
