@@ -1,0 +1,146 @@
+"""The verifier stage: score each positive (log, prompt) prediction, drop those under threshold.
+
+``score_pairs(pairs, cfg) -> DataFrame`` (one row per positive pair, cached on disk) and
+``apply_thresholds(predictions, scores, cfg) -> predictions``. Modes (``cfg.verifier.name``):
+``none``, ``vlm`` (P(yes) of a VLM shown rendered evidence), ``geometric`` (track evidence),
+``both``. Scores are cached by (log, prompt, program hash, evidence, rendering, prompt
+template, VLM config), so a run that changes only thresholds makes no model calls.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .base import PairPrediction, evidence_hash, program_hash, sha
+from .cache import ScoreCache
+from .geometric import DEFAULT_LIMITS, evidence_summary, geometric_evidence, geometric_score
+from .vlm import build_backend
+
+log_ = logging.getLogger(__name__)
+GEO_VERSION = 1
+MODES = ("none", "vlm", "geometric", "both")
+
+
+def _plain(cfg: Any) -> dict:
+    from .vlm import _plain as plain
+
+    return plain(cfg)
+
+
+def split_cfg(cfg: Any) -> tuple[dict, dict]:
+    """(verifier config, vlm config) from a full run config or a verifier config alone."""
+    d = _plain(cfg)
+    if "verifier" in d:
+        return _plain(d["verifier"]), _plain(d.get("vlm") or {"name": "none"})
+    return d, _plain(d.get("vlm") or {"name": "none"})
+
+
+def _category(log, referred: dict) -> str:
+    counts: Counter = Counter()
+    for uid, ts in referred.items():
+        i = log.track_index.get(uid)
+        if i is not None:
+            counts[str(log.categories[i])] += len(ts)
+    return counts.most_common(1)[0][0] if counts else ""
+
+
+def _base_rows(pairs: list[PairPrediction]) -> tuple[list[dict], list]:
+    from scenmine.data.logs import load_log
+
+    rows, logs = [], []
+    for p in pairs:
+        if not p.positive:
+            continue
+        log = load_log(p.log_dir)
+        rows.append({"log_id": p.log_id, "prompt": p.prompt, "program_hash": program_hash(p.program),
+                     "evidence_hash": evidence_hash(p.referred, p.related),
+                     "category": _category(log, p.referred), "relational": p.relational,
+                     "n_referred": sum(1 for v in p.referred.values() if len(v)),
+                     "n_related": sum(1 for v in p.related.values() if len(v))})
+        logs.append((p, log))
+    return rows, logs
+
+
+def _score_geometric(rows, logs, cache: ScoreCache, vcfg: dict) -> None:
+    limits = {**DEFAULT_LIMITS, **{k: v for k, v in (vcfg.get("geometric") or {}).items() if k in DEFAULT_LIMITS}}
+    for row, (p, log) in zip(rows, logs):
+        key = sha({"log": p.log_id, "prompt": p.prompt, "program": row["program_hash"],
+                   "evidence": row["evidence_hash"], "geo_version": GEO_VERSION}, 32)
+        ev = cache.get("geometric", key)
+        if ev is None:
+            ev = geometric_evidence(log, p.referred, p.related)
+            cache.put("geometric", key, ev)
+        row.update(evidence_summary(ev), geo_score=geometric_score(ev, limits), geo_evidence=json.dumps(ev))
+
+
+def _score_vlm(rows, logs, cache: ScoreCache, vcfg: dict, vlm_cfg: dict, backend=None) -> int:
+    from .prompts import build_request, load_template
+    from .render import RenderConfig, render_evidence
+
+    render_cfg = RenderConfig.from_cfg(vcfg.get("render"))
+    template = load_template(vcfg.get("prompt", "legend_yes_no"))
+    backend = backend or build_backend(vlm_cfg)
+    todo = []
+    for row, (p, log) in zip(rows, logs):
+        key = sha({"log": p.log_id, "prompt": p.prompt, "program": row["program_hash"],
+                   "evidence": row["evidence_hash"], "render": render_cfg.key(), "template": template,
+                   "vlm": backend.cache_key()}, 32)
+        row["vlm_key"] = key
+        hit = cache.get("vlm", key)
+        if hit is not None:
+            row.update(vlm_p_yes=hit["p_yes"], vlm_answer=hit["raw"], vlm_cached=True, vlm_seconds=0.0)
+        else:
+            todo.append((row, p, log))
+    batch = max(1, int(vcfg.get("batch_size", 8)))
+    for i in range(0, len(todo), batch):
+        chunk = todo[i:i + batch]
+        t0 = time.perf_counter()
+        requests = []
+        for row, p, log in chunk:
+            ev = render_evidence(log, p.referred, p.related, render_cfg)
+            row["vlm_frames"] = len(ev.timestamps)
+            requests.append(build_request(template, p.prompt, ev, render_cfg.layout))
+        answers = backend.answer(requests)
+        dt = (time.perf_counter() - t0) / len(chunk)
+        for (row, _, _), (p_yes, raw) in zip(chunk, answers):
+            row.update(vlm_p_yes=float(p_yes), vlm_answer=raw, vlm_cached=False, vlm_seconds=dt)
+            if np.isfinite(p_yes):
+                cache.put("vlm", row["vlm_key"], {"p_yes": float(p_yes), "raw": raw})
+            else:
+                row["vlm_error"] = raw
+    return len(todo)
+
+
+def score_pairs(pairs: list[PairPrediction], cfg: Any, backend=None, cache_dir: str | Path | None = None) -> pd.DataFrame:
+    """One row per positive pair with the scores the configured verifier needs.
+
+    ``cfg``: the run config (``verifier`` and ``vlm`` groups) or a verifier config alone.
+    ``df.attrs``: ``vlm_calls`` (requests sent to the model), ``cache_hits``.
+    """
+    vcfg, vlm_cfg = split_cfg(cfg)
+    mode = vcfg.get("name", "none")
+    if mode not in MODES:
+        raise ValueError(f"verifier {mode!r}: expected one of {MODES}")
+    rows, logs = _base_rows(pairs) if mode != "none" else ([], [])
+    cache = ScoreCache(cache_dir if cache_dir is not None else vcfg.get("cache_dir"))
+    calls = 0
+    if mode in ("geometric", "both"):
+        _score_geometric(rows, logs, cache, vcfg)
+    if mode in ("vlm", "both") and rows:
+        calls = _score_vlm(rows, logs, cache, vcfg, vlm_cfg, backend)
+    df = pd.DataFrame(rows)
+    df.attrs.update(vlm_calls=calls, cache_hits=cache.hits)
+    log_.info("verifier %s: %d pairs scored, %d model calls, %d cache hits", mode, len(rows), calls, cache.hits)
+    return df
+
+
+from .thresholds import apply_thresholds, decide, read_scores, write_scores
+
+__all__ = ["PairPrediction", "apply_thresholds", "decide", "read_scores", "score_pairs", "split_cfg", "write_scores"]
