@@ -1,0 +1,158 @@
+"""Lane-segment lookups of one log's map, batched over every (track, timestamp).
+
+The reference puts a point in a lane segment when the point is inside the segment's polygon
+(ray casting) and any of 50 arc-length samples of either boundary lies within 5 m (L-inf)
+of it. Each track then gets one lane per timestamp by a greedy vote: the lane that holds the
+most of the track's timestamps takes them, ties go to the later intersection lane whose turn
+direction agrees with the track's mean yaw rate; repeat with the rest.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from scenmine.dsl.geometry import pad_polygons, point_in_polygon_pairs
+
+NEARBY_M = 5.0
+TIE_YAW_RATE = 0.15  # rad/s
+
+
+def turn_direction(ls) -> str | None:
+    """'left' / 'right' / 'straight' for intersection lane segments, else None (reference rule)."""
+    if ls is None or not ls.is_intersection:
+        return None
+    right, left = ls.right_lane_boundary.xyz[:, :2], ls.left_lane_boundary.xyz[:, :2]
+    start, end = right[0] - left[0], right[-1] - left[-1]
+    change = np.arctan2(end[0], end[1]) - np.arctan2(start[0], start[1])
+    if abs(change) > np.pi:
+        change += -2 * np.pi if change > 0 else 2 * np.pi
+    if change > np.pi / 6:
+        return "right"
+    if change < -np.pi / 6:
+        return "left"
+    return "straight"
+
+
+class LaneIndex:
+    """Arrays over the map's lane segments, in the map's own order."""
+
+    def __init__(self, avm):
+        from av2.geometry.interpolate import interp_arc
+
+        self.avm = avm
+        self.segments = list(avm.vector_lane_segments.values())
+        self.ids = np.array([ls.id for ls in self.segments], dtype=np.int64)
+        self.id_to_index = {int(i): k for k, i in enumerate(self.ids)}
+        self.is_intersection = np.array([bool(ls.is_intersection) for ls in self.segments])
+        self.lane_type = np.array([getattr(ls.lane_type, "value", str(ls.lane_type))
+                                   for ls in self.segments])
+        self.turn = [turn_direction(ls) for ls in self.segments]
+        self.left_neighbor = self._indices([ls.left_neighbor_id for ls in self.segments])
+        self.right_neighbor = self._indices([ls.right_neighbor_id for ls in self.segments])
+        self.polys, self.counts = pad_polygons([ls.polygon_boundary for ls in self.segments])
+        self.lo = self.polys.min(axis=1)
+        self.hi = self.polys.max(axis=1)
+        samples = []
+        for ls in self.segments:
+            pts = []
+            for bound in (ls.right_lane_boundary.xyz[:, :2], ls.left_lane_boundary.xyz[:, :2]):
+                try:
+                    pts.append(interp_arc(50, bound))
+                except Exception:  # degenerate boundary: the reference falls back likewise
+                    pts.append(bound)
+            samples.append(np.vstack(pts))
+        self.samples, self.sample_counts = pad_polygons(samples)
+
+    def _indices(self, ids) -> np.ndarray:
+        return np.array([self.id_to_index.get(int(i), -1) if i is not None else -1 for i in ids])
+
+    def containing(self, xy: np.ndarray, chunk: int = 20000) -> tuple[np.ndarray, np.ndarray]:
+        """(point, lane) index pairs, sorted, where the reference finds the point in the lane."""
+        if len(self.segments) == 0 or len(xy) == 0:
+            return np.zeros(0, int), np.zeros(0, int)
+        inbox = ((xy[:, None, :] >= self.lo[None]) & (xy[:, None, :] <= self.hi[None])).all(-1)
+        pi, li = np.nonzero(inbox)
+        keep = np.zeros(len(pi), bool)
+        for s in range(0, len(pi), chunk):
+            p, q = pi[s:s + chunk], li[s:s + chunk]
+            inside = point_in_polygon_pairs(xy[p], self.polys[q], self.counts[q])
+            d = np.abs(self.samples[q] - xy[p][:, None, :]).max(-1)  # padding repeats a sample
+            keep[s:s + chunk] = inside & (d.min(-1) < NEARBY_M)
+        return pi[keep], li[keep]
+
+    def nearby(self, xy: np.ndarray, radius: float) -> np.ndarray:
+        """Lane indices (map order) with a boundary sample within ``radius`` (L-inf) of xy."""
+        d = np.abs(self.samples - np.asarray(xy, float)[:2]).max(-1).min(-1)
+        return np.flatnonzero(d < radius)
+
+
+def _vote(cols: np.ndarray, lanes: np.ndarray, rate: np.ndarray, turn: list) -> dict:
+    """Greedy lane vote of one track: {col: lane}. Pairs come sorted by (col, lane)."""
+    buckets: dict[int, set] = {}
+    for c, q in zip(cols.tolist(), lanes.tolist()):
+        buckets.setdefault(q, set()).add(c)
+    out = {}
+    while buckets:
+        most, best = 0, None
+        for q, members in buckets.items():
+            if len(members) > most:
+                most, best = len(members), q
+            elif len(members) == most:
+                w = float(np.mean(rate[list(members)]))
+                t = turn[q]
+                if (t == "left" and w > TIE_YAW_RATE) or (t == "right" and w < -TIE_YAW_RATE) \
+                        or (t == "straight" and -TIE_YAW_RATE < w < TIE_YAW_RATE):
+                    most, best = len(members), q
+        taken = buckets.pop(best)
+        out.update(dict.fromkeys(taken, best))
+        for q in list(buckets):
+            buckets[q] -= taken
+            if not buckets[q]:
+                del buckets[q]
+    return out
+
+
+def assign_lanes(ctx) -> np.ndarray:
+    """(N,T) int lane index per (track, timestamp) from smoothed positions; -1 if none."""
+    index = ctx.lanes
+    rows, cols = np.nonzero(ctx.valid)
+    pi, li = index.containing(ctx.pos[rows, cols, :2])
+    out = np.full(ctx.valid.shape, -1, dtype=int)
+    if len(pi) == 0:
+        return out
+    tr, tc = rows[pi], cols[pi]
+    bounds = np.flatnonzero(np.diff(tr)) + 1
+    for seg in np.split(np.arange(len(pi)), bounds):
+        r = int(tr[seg[0]])
+        for c, q in _vote(tc[seg], li[seg], ctx.yaw_rate[r], index.turn).items():
+            out[r, c] = q
+    return out
+
+
+def pos_within_lane(pos: np.ndarray, ls) -> tuple[float | None, float | None]:
+    """(fraction along, fraction across from the left boundary) of pos in a lane segment.
+
+    Mirrors the reference's get_pos_within_lane, including its use of the absolute projection
+    length; (None, None) outside the lane's polygon.
+    """
+    from scenmine.dsl.geometry import point_in_polygon
+
+    if ls is None or not point_in_polygon(pos[None, :2], ls.polygon_boundary[:, :2])[0]:
+        return None, None
+    p = np.asarray(pos, float)[:2]
+    found = []
+    for line in (ls.left_lane_boundary.xyz[:, :2], ls.right_lane_boundary.xyz[:, :2]):
+        start, seg = line[:-1], np.diff(line, axis=0)
+        length = np.linalg.norm(seg, axis=1)
+        direction = seg / length[:, None]
+        dot = np.sum((p - start) * direction, axis=1)
+        proj = dot[:, None] * direction
+        plen = np.abs(dot)
+        point = np.where((plen <= length)[:, None], start + proj, line[1:])
+        k = int(np.argmin(np.linalg.norm(p - point, axis=1)))
+        found.append((start[k] + proj[k], length[:k].sum() + plen[k], length.sum()))
+    (lp, ld, lt), (rp, rd, rt) = found
+    along = ((ld + rd) / 2) / ((lt + rt) / 2)
+    width = np.linalg.norm(lp - rp)
+    lateral = (lp - rp) / width
+    across = abs(np.dot(p - lp, lateral)) / width
+    return along, across

@@ -1,0 +1,157 @@
+"""Map-based DSL functions, batched over every (track, timestamp) of a log and cached."""
+from __future__ import annotations
+
+import numpy as np
+
+from scenmine.dsl.context import LogContext, _take, _unpack, get_context, pack
+from scenmine.dsl.geometry import dilate_polygon, point_in_polygon, polygons_overlap
+from scenmine.dsl.scenario import (filter_by_mask, prepare_relational, relational_output,
+                                   relations_from_mask)
+
+STOP_SIGN_RIGHT_M = 7.0
+
+
+def _lane_mask(ctx: LogContext, per_lane: np.ndarray) -> np.ndarray:
+    lane = ctx.lane
+    return (lane >= 0) & per_lane[np.maximum(lane, 0)]
+
+
+def on_lane_type(track_candidates, log_dir, lane_type):
+    """On a lane segment of type 'BUS', 'VEHICLE' or 'BIKE'."""
+    ctx = get_context(log_dir)
+    return filter_by_mask(track_candidates, ctx, _lane_mask(ctx, ctx.lanes.lane_type == lane_type))
+
+
+def on_intersection(track_candidates, log_dir):
+    """On an intersection lane segment."""
+    ctx = get_context(log_dir)
+    return filter_by_mask(track_candidates, ctx, _lane_mask(ctx, ctx.lanes.is_intersection))
+
+
+def on_road(track_candidates, log_dir):
+    """On any lane segment (road or bike lane; not parking lots)."""
+    ctx = get_context(log_dir)
+    return filter_by_mask(track_candidates, ctx, ctx.lane >= 0)
+
+
+def _points_in_any(ctx: LogContext, polygons) -> np.ndarray:
+    """(N,T) bool: smoothed centre inside any of the polygons."""
+    xy = ctx.pos[..., :2].reshape(-1, 2)
+    inside = np.zeros(len(xy), bool)
+    for poly in polygons:
+        inside |= point_in_polygon(xy, poly)
+    return inside.reshape(ctx.valid.shape) & ctx.valid
+
+
+def near_intersection(track_candidates, log_dir, threshold=5):
+    """Centre within ``threshold`` m of an intersection lane segment (its dilated polygon)."""
+    ctx = get_context(log_dir)
+
+    def compute():
+        polys = [dilate_polygon(ls.polygon_boundary[:, :2], threshold)
+                 for ls in ctx.lanes.segments if ls.is_intersection]
+        return _points_in_any(ctx, polys)
+
+    return filter_by_mask(track_candidates, ctx, ctx.memo(("near_intersection", threshold), compute))
+
+
+def in_drivable_area(track_candidates, log_dir):
+    """Centre inside the map's drivable area."""
+    ctx = get_context(log_dir)
+
+    def compute():
+        return _points_in_any(ctx, [da.xyz[:, :2] for da in ctx.map.get_scenario_vector_drivable_areas()])
+
+    return filter_by_mask(track_candidates, ctx, ctx.memo(("in_drivable_area",), compute))
+
+
+def _crossing_mask(ctx: LogContext, within_distance: float) -> np.ndarray:
+    """The reference's crossing test, including its chaining quirk.
+
+    At a track's first timestamp every crossing is tested; afterwards only the crossings
+    that the (undilated) box overlapped at the previous timestamp, so the chain breaks for
+    good at the first timestamp where the box overlaps no crossing.
+    """
+    crossings = [pc.polygon[:, :2] for pc in ctx.map.get_scenario_ped_crossings()]
+    if not crossings:
+        return np.zeros(ctx.valid.shape, bool)
+    foot = ctx.footprint("city")[ctx.valid]
+    boxes = np.concatenate([foot, foot[:, :1]], axis=1)
+    n, t = ctx.valid.shape
+    touch = np.zeros((n, t, len(crossings)), bool)
+    near = np.zeros((n, t, len(crossings)), bool)
+    for c, poly in enumerate(crossings):
+        touch[ctx.valid, c] = polygons_overlap(boxes, poly)
+        near[ctx.valid, c] = polygons_overlap(boxes, dilate_polygon(poly, within_distance))
+    order, length = pack(ctx.valid)
+    touch_p, near_p = _take(touch, order), _take(near, order)
+    k = np.arange(t)[None, :]
+    any_touch = touch_p.any(-1) & (k < length[:, None])
+    alive = np.concatenate([np.ones((n, 1), bool),
+                            np.logical_and.accumulate(any_touch, axis=1)[:, :-1]], axis=1)
+    listed = np.concatenate([np.ones((n, 1, len(crossings)), bool), touch_p[:, :-1]], axis=1)
+    hit = (listed & near_p).any(-1) & alive
+    return _unpack(hit, order, ctx.valid, fill=False)
+
+
+def at_pedestrian_crossing(track_candidates, log_dir, within_distance=1):
+    """Box within ``within_distance`` m of a pedestrian crossing (0 = overlapping it)."""
+    ctx = get_context(log_dir)
+    mask = ctx.memo(("at_pedestrian_crossing", within_distance),
+                    lambda: _crossing_mask(ctx, within_distance))
+    return filter_by_mask(track_candidates, ctx, mask)
+
+
+# ----------------------------------------------------------------------------- stop signs
+def stop_sign_lane(ctx: LogContext, row: int) -> int:
+    """Lane index the reference attributes to a stop sign (-1 if none near).
+
+    The reference never updates its best distance, so it takes the LAST non-intersection
+    lane within 10 m (or the last lane at all when all are intersections).
+    """
+    first = np.flatnonzero(ctx.valid[row])[0]
+    near = ctx.lanes.nearby(ctx.pos[row, first, :2], 10)
+    plain = [q for q in near if not ctx.lanes.is_intersection[q]]
+    return int(plain[-1]) if plain else (int(near[-1]) if len(near) else -1)
+
+
+def _stop_sign_relations(ctx: LogContext, tracks: list, signs: list, forward_thresh) -> np.ndarray:
+    """(Nt, Ns, T) bool: track in the sign's lane, just before it, facing it."""
+    from scenmine.dsl.context import rot_z, rotvec_z
+
+    t_rows, s_rows = ctx.rows(tracks), ctx.rows(signs)
+    rel = np.zeros((len(t_rows), len(s_rows), ctx.n_times), bool)
+    lane = ctx.lane
+    for b, s in enumerate(s_rows):
+        sign_lane = stop_sign_lane(ctx, s)
+        if sign_lane < 0:
+            continue
+        frames = np.full(len(t_rows), s)
+        pos = ctx.relative(frames, t_rows, 0)
+        shared = ctx.valid[t_rows] & ctx.valid[s][None]
+        # the reference pairs the k-th shared timestamp with the sign's k-th own box
+        sign_cols = np.flatnonzero(ctx.valid[s])
+        sign_yaw = np.zeros(shared.shape)
+        order, length = pack(shared)
+        for a in range(len(t_rows)):
+            cols = order[a, :length[a]]
+            sign_yaw[a, cols] = ctx.log.yaw_ego[s, sign_cols[:len(cols)]]
+        sign_rot = np.einsum("tij,ptjk->ptik", ctx.log.ego_rotation, rot_z(sign_yaw))
+        relative = np.einsum("ptji,ptjk->ptik", sign_rot, ctx.rot_city[t_rows])
+        yaw = np.degrees(rotvec_z(np.where(shared[..., None, None], relative, np.nan)))
+        with np.errstate(invalid="ignore"):
+            ok = (pos[..., 0] > -1) & (pos[..., 0] < forward_thresh)
+            ok &= (pos[..., 1] > -STOP_SIGN_RIGHT_M) & (pos[..., 1] < 0)
+            ok &= (yaw >= 90) | (yaw <= -90)
+        rel[:, b] = ok & shared & (lane[t_rows] == sign_lane)
+    return rel
+
+
+def at_stop_sign(track_candidates, log_dir, forward_thresh=10):
+    """In the lane of a stop sign, within ``forward_thresh`` m in front of it (relational)."""
+    ctx = get_context(log_dir)
+    signs = ctx.category_uuids("STOP_SIGN")
+    tracks, related = prepare_relational(track_candidates, signs, ctx)
+    track_uuids, sign_uuids = list(tracks), list(related)
+    rel = _stop_sign_relations(ctx, track_uuids, sign_uuids, forward_thresh)
+    return relational_output(tracks, related, relations_from_mask(track_uuids, sign_uuids, rel, ctx))

@@ -1,0 +1,194 @@
+"""Unary DSL functions: each keeps the candidates' timestamps where a per-log (N,T) mask holds.
+
+Masks are computed over whole tracks (as the reference does), cached per log and parameters,
+then intersected with the candidates (``filter_by_mask``).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from scenmine.dsl.context import LogContext, _take, _unpack, get_context, pack
+from scenmine.dsl.lanes import pos_within_lane
+from scenmine.dsl.scenario import filter_by_mask, to_scenario_dict
+
+TURN_ANGLE_DEG = 45.0
+LANE_CHANGE_MIN_VY = 0.1  # m/s, on the CITY y velocity, as the reference
+LANE_CHANGE_MIN_COS = 0.5
+
+
+def get_objects_of_category(log_dir, category) -> dict:
+    """Every track of a category (or ANY / VEHICLE) with all its timestamps."""
+    ctx = get_context(log_dir)
+    return to_scenario_dict(ctx.category_uuids(category), ctx)
+
+
+def is_category(track_candidates, log_dir, category):
+    """The candidates that belong to a category (or ANY / VEHICLE)."""
+    ctx = get_context(log_dir)
+    return filter_by_mask(track_candidates, ctx, ctx.valid & ctx.category_mask(category)[:, None])
+
+
+def stationary(track_candidates, log_dir):
+    """Tracks whose smoothed path spans less than 3 m over the whole log (parked)."""
+    ctx = get_context(log_dir)
+    return filter_by_mask(track_candidates, ctx, ctx.valid & ctx.stationary[:, None])
+
+
+def _band(ctx: LogContext, values: np.ndarray, lo, hi) -> np.ndarray:
+    """lo <= values <= hi on valid cells of non-stationary tracks."""
+    with np.errstate(invalid="ignore"):
+        inside = (values >= lo) & (values <= hi)
+    return inside & ctx.valid & ~ctx.stationary[:, None]
+
+
+def has_velocity(track_candidates, log_dir, min_velocity=0.5, max_velocity=np.inf):
+    """Speed (m/s, smoothed) within [min_velocity, max_velocity]; never for stationary tracks."""
+    ctx = get_context(log_dir)
+    return filter_by_mask(track_candidates, ctx, _band(ctx, ctx.speed, min_velocity, max_velocity))
+
+
+def accelerating(track_candidates, log_dir, min_accel=0.65, max_accel=np.inf):
+    """Forward acceleration (m/s^2, own frame) within the band; below -1 is braking."""
+    ctx = get_context(log_dir)
+    return filter_by_mask(track_candidates, ctx, _band(ctx, ctx.acc_self[..., 0], min_accel,
+                                                       max_accel))
+
+
+def has_lateral_acceleration(track_candidates, log_dir, min_accel=-np.inf, max_accel=np.inf):
+    """Lateral acceleration (m/s^2, left positive, own frame) within the band."""
+    ctx = get_context(log_dir)
+    return filter_by_mask(track_candidates, ctx, _band(ctx, ctx.acc_self[..., 1], min_accel,
+                                                       max_accel))
+
+
+# ----------------------------------------------------------------------------- turning
+def _turn_masks(ctx: LogContext) -> tuple[np.ndarray, np.ndarray]:
+    """(left, right) (N,T) masks of the reference's turn segmentation.
+
+    The yaw rate (deg/s) is cut into runs of one sign (a zero sample is a run of its own);
+    each run, extended by the first sample of the next run, is a turn when its integrated
+    angle exceeds 45 degrees.
+    """
+    order, length = pack(ctx.valid)
+    rate = np.degrees(_take(ctx.yaw_rate, order))
+    n, t = rate.shape
+    k = np.arange(t)[None, :]
+    inrow = k < length[:, None]
+    sign = np.sign(np.where(inrow, rate, 0.0))
+    prev = np.concatenate([np.zeros((n, 1)), sign[:, :-1]], axis=1)
+    start = inrow & ((k == 0) | (sign != prev) | (prev == 0))
+    last = np.maximum(length - 1, 0)[:, None]
+    starts_at = np.where(start, k, t)
+    after = np.concatenate([np.minimum.accumulate(starts_at[:, ::-1], axis=1)[:, ::-1][:, 1:],
+                            np.full((n, 1), t)], axis=1)
+    end = np.minimum(after, last)
+    csum = np.cumsum(np.where(inrow, rate, 0.0), axis=1)
+    before = np.where(k > 0, _take(csum, np.maximum(k - 1, 0)), 0.0)
+    angle = (_take(csum, end) - before) * ctx.dt_first[:, None]
+    evaluated = start & (k < last)
+    out = []
+    for turn in (evaluated & (angle > TURN_ANGLE_DEG), evaluated & (angle < -TURN_ANGLE_DEG)):
+        marks = np.zeros((n, t + 1))
+        r, s = np.nonzero(turn)
+        np.add.at(marks, (r, s), 1)
+        np.add.at(marks, (r, end[r, s] + 1), -1)
+        packed = (np.cumsum(marks, axis=1)[:, :t] > 0) & inrow
+        out.append(_unpack(packed, order, ctx.valid, fill=False))
+    return out[0], out[1]
+
+
+def turn_mask(ctx: LogContext, direction=None) -> np.ndarray:
+    left, right = ctx.memo(("turning",), lambda: _turn_masks(ctx))
+    if direction == "left":
+        return left
+    if direction == "right":
+        return right
+    return left | right
+
+
+def turning(track_candidates, log_dir, direction=None):
+    """Turning left / right / either (None): heading changes by more than 45 degrees."""
+    ctx = get_context(log_dir)
+    if direction not in ("left", "right", None):
+        direction = None  # the reference falls back to either direction
+    return filter_by_mask(track_candidates, ctx, turn_mask(ctx, direction))
+
+
+# ----------------------------------------------------------------------------- lane changes
+def _boundary_cos(ls, side: str, pos: np.ndarray, vel: np.ndarray) -> float:
+    """|cos| between the track's velocity and the crossed boundary near pos (reference rule)."""
+    bound = (ls.right_lane_boundary if side == "right" else ls.left_lane_boundary).xyz[:, :2]
+    near = int(np.argmin(np.linalg.norm(bound - pos[:2], axis=1)))
+    # the reference clamps the left side with min(0, ...) instead of max(0, ...)
+    lo = max(0, near - 1) if side == "right" else min(0, near - 1)
+    direction = bound[min(len(bound) - 1, near + 1)] - bound[lo]
+    direction = direction / np.linalg.norm(direction + 1e-8)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        heading = vel[:2] / np.linalg.norm(vel[:2])
+    return abs(float(np.dot(direction, heading)))
+
+
+def _lane_change_mask(ctx: LogContext, direction) -> np.ndarray:
+    lanes, lane = ctx.lanes, ctx.lane
+    order, length = pack(ctx.valid)
+    lp = _take(lane, order)
+    vy = np.abs(_take(ctx.vel[..., 1], order))
+    prev, cur = lp[:, :-1], lp[:, 1:]
+    ok = (prev >= 0) & (cur >= 0) & (vy[:, 1:] >= LANE_CHANGE_MIN_VY)
+    ok &= (np.arange(1, lp.shape[1])[None, :] < length[:, None])
+    safe = np.maximum(prev, 0)
+    right_ev = ok & (lanes.right_neighbor[safe] == cur)
+    left_ev = ok & ~right_ev & (lanes.left_neighbor[safe] == cur)
+    out = np.zeros(ctx.valid.shape, bool)
+    for side, events in (("right", right_ev), ("left", left_ev)):
+        if direction not in (None, side):
+            continue
+        for r, k in zip(*np.nonzero(events)):
+            k += 1
+            cols = order[r, :length[r]]
+            pos, vel = ctx.pos[r, cols], ctx.vel[r, cols]
+            ls = lanes.segments[lp[r, k - 1]]
+            if _boundary_cos(ls, side, pos[k], vel[k]) >= LANE_CHANGE_MIN_COS:
+                for c in _expand(ctx, lp[r, :length[r]], pos, k, side):
+                    out[r, cols[c]] = True
+    return out & ~turn_mask(ctx, None)
+
+
+def _expand(ctx: LogContext, lane_seq, pos, k: int, side: str) -> list[int]:
+    """Sample indices around a lane crossing at k while the lateral position keeps moving."""
+    memo: dict = {}
+
+    def across(i):
+        if i not in memo:
+            ls = ctx.lanes.segments[lane_seq[i]] if lane_seq[i] >= 0 else None
+            memo[i] = pos_within_lane(pos[i], ls)[1]
+        return memo[i]
+
+    def moving(i, j):  # from sample i to j
+        a, b = across(i), across(j)
+        return bool(a and b and (a > b if side == "left" else a < b))
+
+    picked, s = [], k - 1
+    while s > 0:
+        if s == k - 1 or moving(s, s + 1):
+            picked.append(s)
+            s -= 1
+        else:
+            break
+    e = k
+    while e < len(lane_seq):
+        if e == k or moving(e - 1, e):
+            picked.append(e)
+            e += 1
+        else:
+            break
+    return picked
+
+
+def changing_lanes(track_candidates, log_dir, direction=None):
+    """Lane changes to the left / right / either, from the map's lane segments, not turning."""
+    ctx = get_context(log_dir)
+    if direction not in ("left", "right", None):
+        direction = None
+    mask = ctx.memo(("changing_lanes", direction), lambda: _lane_change_mask(ctx, direction))
+    return filter_by_mask(track_candidates, ctx, mask)
