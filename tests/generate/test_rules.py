@@ -211,8 +211,9 @@ def test_deterministic_across_instances_and_hash_seeds(gen):
 
 
 def test_options_change_thresholds():
-    g = RulesGenerator(moving_min_velocity=None, accelerating_min_accel=2.5)
-    assert "scenario_not(stationary)(" in g.generate("moving vehicle").program
+    assert "scenario_not(stationary)(" in RulesGenerator().generate("moving vehicle").program
+    g = RulesGenerator(moving_min_velocity=1.5, accelerating_min_accel=2.5)
+    assert "has_velocity(vehicles, log_dir, min_velocity=1.5)" in g.generate("moving vehicle").program
     assert "min_accel=2.5" in g.generate("accelerating bus").program
     with pytest.raises(ValueError, match="unknown rules options"):
         RulesGenerator(no_such_option=1)

@@ -87,21 +87,26 @@ class Emitter:
     def phrase(self, p: Phrase) -> str:
         cats = [f"get_objects_of_category(log_dir, category={c!r})" for c in p.categories]
         expr = cats[0] if len(cats) == 1 else f"scenario_or([{', '.join(cats)}])"
-        var = self.assign(expr, p.name)
+        base = var = self.assign(expr, p.name)
         for mod, negate in sorted(p.modifiers, key=lambda m: _rank(m[0])):
             var = self.steps(var, mod.steps, mod.label, p.name, negate)
-        results = [self.relation(p, var, use) for use in p.relations]
+        results = [self.relation(p, var, base, use) for use in p.relations]
         if len(results) > 1:
             return self.assign(f"scenario_and([{', '.join(results)}])", f"{p.name}_all")
         return results[0] if results else var
 
-    def relation(self, p: Phrase, var: str, use: RelUse) -> str:
+    def relation(self, p: Phrase, var: str, base: str, use: RelUse) -> str:
+        """The relation call; a filtered referred object is related on its whole tracks
+        (motion-based relations smooth over the timestamps they are given), then intersected."""
         r, other = use.relation, use.other
         other_var = self.phrase(other)
         a, b = ((p, var), (other, other_var)) if use.self_is_a else ((other, other_var), (p, var))
         first, second = (a, b) if r.first == "A" else (b, a)
         if r.symmetric and (first[0] is p) == ((p.quantity or 1) > 1):
             first, second = second, first  # "group of pedestrians near X": count the group
+        and_with = None
+        if first[0] is p and var != base:
+            first, and_with = (p, base), var
         if r.first_filter is not None:
             first = (first[0], self.steps(first[1], (r.first_filter,), "moving", first[0].name))
         params = dict(r.params)
@@ -120,7 +125,10 @@ class Emitter:
         neg = "not_" if use.negate else ""
         hint = f"{p.name}_{neg}{r.label}_{other.name}" if use.self_is_a else \
             f"{p.name}_{neg}with_{other.name}_{r.label}"
-        return self.assign(func + args, hint)
+        result = self.assign(func + args, hint)
+        if and_with is not None:
+            result = self.assign(f"scenario_and([{result}, {and_with}])", f"{and_with}_{r.label}")
+        return result
 
 
 def program(description: str, referred: Phrase, thresholds: dict) -> str:

@@ -75,7 +75,7 @@ def rel(label, func, first="A", reverse_func=None, qparam=None, symmetric=False,
 THRESHOLDS = {
     "accelerating_min_accel": 1.0,
     "braking_max_accel": -1.0,
-    "moving_min_velocity": 1.0,  # None: "moving" = scenario_not(stationary)
+    "moving_min_velocity": None,  # None: "moving" = scenario_not(stationary), else has_velocity
     "near_distance": 10,
     "near_small_object_distance": 5,
     "near_intersection": 10,

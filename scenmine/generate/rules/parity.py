@@ -4,7 +4,7 @@ Runs the generated program for each description of ``refav_parity/programs.json`
 real logs with scenmine's DSL, post-processes it like ``output_scenario`` does, and compares
 the referred (uuid, evaluation timestamp) pairs with the reference's ``post`` output::
 
-    python -m scenmine.generate.rules.parity [--parity DIR] [--logs DIR] [--only p13,p14]
+    python -m scenmine.generate.rules.parity [--only p13,p14] [--set moving_min_velocity=null]
 """
 from __future__ import annotations
 
@@ -47,11 +47,14 @@ def main(argv=None) -> dict:
     ap.add_argument("--parity", type=Path, default=_SHARED / "refav_parity")
     ap.add_argument("--logs", type=Path, default=_SHARED / "av2_mini" / "logs")
     ap.add_argument("--only", default="", help="comma-separated program ids")
+    ap.add_argument("--set", action="append", default=[], metavar="OPTION=VALUE",
+                    help="a RulesGenerator option, e.g. moving_min_velocity=null")
     args = ap.parse_args(argv)
     programs = json.loads((args.parity / "programs.json").read_text())
     reference = json.loads((args.parity / "reference_outputs.json").read_text())
     only = set(filter(None, args.only.split(",")))
-    gen, report = RulesGenerator(), {}
+    options = {k: json.loads(v) for k, v in (kv.split("=", 1) for kv in args.set)}
+    gen, report = RulesGenerator(**options), {}
     for ref in programs:
         if only and ref["id"] not in only:
             continue
