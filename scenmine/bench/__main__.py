@@ -1,0 +1,32 @@
+"""``python -m scenmine.bench <subcommand> [options]``: dsl | scale."""
+from __future__ import annotations
+
+import importlib
+import sys
+
+SUBCOMMANDS = {
+    "dsl": ("scenmine.bench.dsl", "the DSL program library on real logs: time, memory, agreement"),
+    "scale": ("scenmine.bench.scale", "scaling benchmark"),
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in ("-h", "--help") or argv[0] not in SUBCOMMANDS:
+        print("usage: python -m scenmine.bench {%s} [options]" % ",".join(SUBCOMMANDS))
+        for name, (_, what) in SUBCOMMANDS.items():
+            print(f"  {name:6s} {what}")
+        return 0 if argv and argv[0] in ("-h", "--help") else 2
+    module_name = SUBCOMMANDS[argv[0]][0]
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name != module_name:
+            raise
+        print(f"subcommand {argv[0]!r} is not available ({module_name} is not installed yet)")
+        return 2
+    return int(module.main(argv[1:]) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
