@@ -25,12 +25,13 @@ def summary(metrics: dict) -> str:
 
 @hydra.main(version_base="1.3", config_path="../conf", config_name="config")
 def main(cfg: DictConfig) -> float | None:
-    from scenmine import pipeline
+    from scenmine import pipeline, repro
 
     run_dir = HydraConfig.get().runtime.output_dir
     try:
+        cfg = repro.prepare(cfg)  # +rerun=<run id>; reproducibility tags; sweep grouping
         result = pipeline.run(cfg, run_dir)
-    except DatasetError as exc:
+    except (DatasetError, repro.RerunError) as exc:
         log.error("configuration error: %s", exc)
         sys.exit(2)
     except KeyboardInterrupt:

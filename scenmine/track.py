@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 from pathlib import Path
@@ -96,6 +97,23 @@ def configure(uri: str) -> None:
     mlflow.set_tracking_uri(uri)
 
 
+# What the entry point knows about the run it is about to start (reproducibility tags, the
+# sweep it belongs to); start_run applies it to the outermost run it opens. See set_context.
+_CONTEXT: dict[str, Any] = {"tags": {}, "parent_run_id": None, "run_name": None}
+
+
+def set_context(tags: dict | None = None, parent_run_id: str | None = None,
+                run_name: str | None = None) -> None:
+    """Tags, parent run (sweep grouping) and default name for the next top-level run."""
+    _CONTEXT.update(tags=dict(tags or {}), parent_run_id=parent_run_id, run_name=run_name)
+
+
+def _artifact_root(tracking_cfg, uri: str) -> str | None:
+    if uri.startswith("sqlite:///") and not tracking_cfg.get("uri"):
+        return str(Path(tracking_cfg.get("dir", "mlruns")) / "artifacts")
+    return None
+
+
 @contextlib.contextmanager
 def start_run(tracking_cfg, run_name: str | None = None, tags: dict | None = None,
               nested: bool = False, experiment: str | None = None) -> Iterator[Tracker]:
@@ -106,10 +124,54 @@ def start_run(tracking_cfg, run_name: str | None = None, tags: dict | None = Non
     import mlflow
     uri = tracking_uri(tracking_cfg)
     configure(uri)
-    artifact_root = None
-    if uri.startswith("sqlite:///") and not tracking_cfg.get("uri"):
-        artifact_root = str(Path(tracking_cfg.get("dir", "mlruns")) / "artifacts")
-    exp_id = _experiment_id(experiment or tracking_cfg.experiment, artifact_root)
+    exp_id = _experiment_id(experiment or tracking_cfg.experiment, _artifact_root(tracking_cfg, uri))
+    tags = dict(tags or {})
+    if mlflow.active_run() is None:  # the outermost run carries the context (sweep, repro tags)
+        tags = {**_CONTEXT["tags"], **tags}
+        if _CONTEXT["parent_run_id"]:
+            tags.setdefault("mlflow.parentRunId", _CONTEXT["parent_run_id"])
+        run_name = run_name or _CONTEXT["run_name"]
     with mlflow.start_run(experiment_id=exp_id, run_name=run_name, nested=nested,
-                          tags={k: str(v) for k, v in (tags or {}).items()}) as run:
+                          tags={k: str(v)[:5000] for k, v in tags.items()}) as run:
         yield Tracker(run)
+
+
+def client(tracking_cfg):
+    """An ``MlflowClient`` on the configured store (for reading runs: reports, export, rerun)."""
+    from mlflow.tracking import MlflowClient
+    uri = tracking_uri(tracking_cfg)
+    configure(uri)
+    return MlflowClient(tracking_uri=uri)
+
+
+def sweep_parent(tracking_cfg, sweep_dir: str | Path, run_name: str,
+                 tags: dict | None = None) -> str | None:
+    """The parent run of a multirun sweep, created by its first job (file lock in ``sweep_dir``).
+
+    Every job of one sweep (local, joblib or cluster launcher) shares ``sweep_dir``; the first
+    one creates a FINISHED parent run tagged ``scenmine.role=sweep`` and writes its id to
+    ``sweep_dir/mlflow_parent.json``; the others read it. Children point to it with
+    ``mlflow.parentRunId``, so the MLflow UI shows the sweep as one expandable group.
+    """
+    if not tracking_cfg.get("enabled", True):
+        return None
+    import fcntl
+    uri = tracking_uri(tracking_cfg)
+    sweep_dir = Path(sweep_dir)
+    sweep_dir.mkdir(parents=True, exist_ok=True)
+    record = sweep_dir / "mlflow_parent.json"
+    with open(sweep_dir / ".mlflow_parent.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if record.exists():
+            data = json.loads(record.read_text())
+            if data.get("uri") == uri and data.get("experiment") == tracking_cfg.experiment:
+                return data["run_id"]
+        mlflow_client = client(tracking_cfg)
+        exp_id = _experiment_id(tracking_cfg.experiment, _artifact_root(tracking_cfg, uri))
+        all_tags = {"scenmine.role": "sweep", "sweep.dir": str(sweep_dir.resolve()), **(tags or {})}
+        run = mlflow_client.create_run(exp_id, run_name=run_name,
+                                       tags={k: str(v)[:5000] for k, v in all_tags.items()})
+        mlflow_client.set_terminated(run.info.run_id)
+        record.write_text(json.dumps({"uri": uri, "experiment": tracking_cfg.experiment,
+                                      "run_id": run.info.run_id}))
+        return run.info.run_id
