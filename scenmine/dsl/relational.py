@@ -69,9 +69,13 @@ def _all_timestamps(value, acc: set) -> set:
 
 def _mask(value, ctx) -> np.ndarray:
     m = np.zeros(ctx.n_times, bool)
-    ti = ctx.time_index
-    cols = [ti[t] for t in _all_timestamps(value, set()) if t in ti]
-    m[cols] = True
+    if isinstance(value, dict):
+        ts = np.fromiter(_all_timestamps(value, set()), dtype=np.int64)
+    else:
+        ts = np.asarray(value, dtype=np.int64).ravel()
+    if len(ts):
+        pos = np.clip(np.searchsorted(ctx.timestamps, ts), 0, ctx.n_times - 1)
+        m[pos[ctx.timestamps[pos] == ts]] = True
     return m
 
 
@@ -325,17 +329,18 @@ def _heading_vectors(ctx, geo):
 
 def _relative_heading_kernel(ctx, geo, ti, ci, direction):
     V = geo.pair_valid(ti, ci)
+    a, b, t = np.nonzero(V)
     vel = np.nan_to_num(geo.smoothed(1))
     hv = _heading_vectors(ctx, geo)
-    tv, rv = vel[ti][:, None], vel[ci][None]
-    tn, rn = np.linalg.norm(tv, axis=-1), np.linalg.norm(rv, axis=-1)
     fw = np.isin(geo.cat, list(FREE_WILL))
-    tfw, rfw = fw[ti][:, None, None], fw[ci][None, :, None]
-    b1 = (tn < 1) & tfw & (rn > 1)
-    b2 = ~b1 & (rn < 1) & rfw & (tn > 0.5)
+    ta, cb = ti[a], ci[b]
+    tv, rv = vel[ta, t], vel[cb, t]
+    tn, rn = np.linalg.norm(tv, axis=-1), np.linalg.norm(rv, axis=-1)
+    b1 = (tn < 1) & fw[ta] & (rn > 1)
+    b2 = ~b1 & (rn < 1) & fw[cb] & (tn > 0.5)
     skip = ~b1 & ~b2 & ((tn < 1) | (rn < 1))
-    td = np.where(b1[..., None], hv[ti][:, None], tv)
-    rd = np.where(b2[..., None], hv[ci][None], rv)
+    td = np.where(b1[:, None], hv[ta, t], tv)
+    rd = np.where(b2[:, None], hv[cb, t], rv)
     td = td / np.linalg.norm(td + 1e-8, axis=-1, keepdims=True)
     rd = rd / np.linalg.norm(rd + 1e-8, axis=-1, keepdims=True)
     with np.errstate(invalid="ignore"):
@@ -347,8 +352,11 @@ def _relative_heading_kernel(ctx, geo, ti, ci, direction):
         elif direction == "opposite":
             D = (135 <= angle) & (angle < 180)
         else:
-            D = np.zeros(V.shape, bool)
-    return V & ~skip & D
+            D = np.zeros(len(a), bool)
+    keep = D & ~skip
+    out = np.zeros(V.shape, bool)
+    out[a[keep], b[keep], t[keep]] = True
+    return out
 
 
 def _lane_groups(ctx):
