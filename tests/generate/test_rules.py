@@ -254,3 +254,10 @@ def test_reference_descriptions_execute_on_a_real_log(gen, real_log, tmp_path, r
         exec(compile(g.program, "<rules>", "exec"), ns)  # noqa: S102
     assert len(records) == 1 and records[0][0] == ref["description"]
     assert isinstance(records[0][1], dict)
+
+
+def test_stopped_at_an_intersection_means_waiting_near_it(gen):
+    program = gen.generate("stopped vehicle at an intersection").program
+    assert "near_intersection(" in program and "stationary(" not in program
+    assert "stationary(" in gen.generate("stopped car").program  # parked cars count as stopped
+    assert "on_intersection(" in gen.generate("vehicle turning left at an intersection").program

@@ -19,6 +19,16 @@ def _rank(modifier: L.Modifier) -> int:
     return _RANK.get(func, 2)
 
 
+def _combine(modifiers: list) -> list:
+    """Replace modifier pairs listed in lexicon.COMBINATIONS by their joint meaning."""
+    out = list(modifiers)
+    for pair, joint in L.COMBINATIONS.items():
+        hits = [m for m in out if m[0].label in pair and not m[1]]
+        if {m[0].label for m in hits} == pair:
+            out = [m for m in out if m not in hits] + [(joint, False)]
+    return out
+
+
 def _literal(value) -> str:
     if isinstance(value, float):
         if math.isinf(value):
@@ -88,7 +98,7 @@ class Emitter:
         cats = [f"get_objects_of_category(log_dir, category={c!r})" for c in p.categories]
         expr = cats[0] if len(cats) == 1 else f"scenario_or([{', '.join(cats)}])"
         base = var = self.assign(expr, p.name)
-        for mod, negate in sorted(p.modifiers, key=lambda m: _rank(m[0])):
+        for mod, negate in sorted(_combine(p.modifiers), key=lambda m: _rank(m[0])):
             var = self.steps(var, mod.steps, mod.label, p.name, negate)
         results = [self.relation(p, var, base, use) for use in p.relations]
         if len(results) > 1:

@@ -251,6 +251,15 @@ _PLACES = [
 ]
 MAP_CONTEXT = {f"{prep} {place}": mod for places, preps in _PLACES
                for place in places for prep, mod in preps.items()}
+# Modifier pairs that mean more together: "stopped at an intersection" is waiting in traffic
+# (temporarily stopped, parked cars excluded) just before or on it.
+_WAITING = f("has_velocity", min_velocity=0, max_velocity=0.5)
+COMBINATIONS = {
+    frozenset({"stopped", "intersection"}): Modifier("stopped_at_intersection", (
+        _WAITING, f("near_intersection", threshold=5))),
+    frozenset({"stopped", "stop_sign"}): Modifier("stopped_at_stop_sign", (
+        _WAITING, f("at_stop_sign"))),
+}
 
 # ---- relations: "A <phrase> B" ---------------------------------------------------------
 def _direction(d: str, label: str) -> Relation:
