@@ -1,32 +1,51 @@
-"""Vectorised 2-D polygon tests with the reference's conventions (ray casting, SAT, miter dilation)."""
+"""Vectorised 2-D polygon tests with the reference's conventions (even-odd rule, SAT, miter dilation)."""
 from __future__ import annotations
 
 import numpy as np
 
 
-def _ray_parity(px, py, ax, ay, bx, by, edge_ok):
-    """Reference ray casting, broadcast over points x edges; returns the crossing parity."""
-    with np.errstate(invalid="ignore", divide="ignore"):
-        hit = (py > np.minimum(ay, by)) & (py <= np.maximum(ay, by)) & (px <= np.maximum(ax, bx))
-        xint = (py - ay) * (bx - ax) / (by - ay) + ax
-        flip = hit & ((ax == bx) | (px <= xint)) & edge_ok
-    return np.count_nonzero(flip, axis=-1) % 2 == 1
+def point_in_polygon(xy: np.ndarray, polygon: np.ndarray) -> np.ndarray:
+    """(P,) bool: points inside one polygon (V,2) by the even-odd crossing rule.
 
+    The reference casts rays in Python; matplotlib's path test is the same rule in C++
+    (they can differ only for points exactly on an edge).
+    """
+    from matplotlib.path import Path as MplPath
 
-def point_in_polygon(xy: np.ndarray, polygon: np.ndarray, chunk: int = 4096) -> np.ndarray:
-    """(P,) bool: points inside one polygon (V,2), the reference's ray-casting rule."""
     xy = np.asarray(xy, float).reshape(-1, 2)
     poly = np.asarray(polygon, float)[:, :2]
     out = np.zeros(len(xy), bool)
     lo, hi = poly.min(0), poly.max(0)
-    cand = np.flatnonzero(np.isfinite(xy).all(1) & (xy >= lo).all(1) & (xy[:, 0] <= hi[0])
-                          & (xy[:, 1] <= hi[1]))
-    a, b = poly, np.roll(poly, -1, axis=0)
-    for s in range(0, len(cand), chunk):
-        idx = cand[s:s + chunk]
-        px, py = xy[idx, :1], xy[idx, 1:]
-        out[idx] = _ray_parity(px, py, a[:, 0], a[:, 1], b[:, 0], b[:, 1], True)
+    cand = np.flatnonzero(np.isfinite(xy).all(1) & (xy >= lo).all(1) & (xy <= hi).all(1))
+    if len(cand) and len(poly) >= 3:
+        out[cand] = MplPath(poly).contains_points(xy[cand])
     return out
+
+
+def inside_pairs(xy: np.ndarray, polygons: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """(point, polygon) index pairs with the point inside (reference ray casting), sorted."""
+    import shapely
+
+    xy = np.asarray(xy, float).reshape(-1, 2)
+    ok = np.flatnonzero(np.isfinite(xy).all(axis=1))
+    if len(ok) == 0 or not polygons:
+        return np.zeros(0, int), np.zeros(0, int)
+    lo = np.array([p[:, :2].min(0) for p in polygons])
+    hi = np.array([p[:, :2].max(0) for p in polygons])
+    tree = shapely.STRtree(shapely.box(*lo.T, *hi.T))
+    pi, qi = tree.query(shapely.points(xy[ok]))
+    pi = ok[pi]
+    hits_p, hits_q = [], []
+    for q in np.unique(qi):
+        p = pi[qi == q]
+        p = p[point_in_polygon(xy[p], polygons[q])]
+        hits_p.append(p)
+        hits_q.append(np.full(len(p), q))
+    if not hits_p:
+        return np.zeros(0, int), np.zeros(0, int)
+    p, q = np.concatenate(hits_p), np.concatenate(hits_q)
+    order = np.lexsort((q, p))
+    return p[order], q[order]
 
 
 def pad_polygons(polygons: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
@@ -37,15 +56,6 @@ def pad_polygons(polygons: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         out[k, :len(p)] = p[:, :2]
         out[k, len(p):] = p[-1, :2]
     return out, n
-
-
-def point_in_polygon_pairs(xy: np.ndarray, polys: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """(K,) bool: point k inside padded polygon k (reference ray casting)."""
-    a = polys
-    nxt = (np.arange(polys.shape[1])[None, :] + 1) % counts[:, None]
-    b = np.take_along_axis(polys, nxt[..., None], axis=1)
-    ok = np.arange(polys.shape[1])[None, :] < counts[:, None]
-    return _ray_parity(xy[:, :1], xy[:, 1:], a[..., 0], a[..., 1], b[..., 0], b[..., 1], ok)
 
 
 def dilate_polygon(points: np.ndarray, distance: float) -> np.ndarray:
@@ -95,11 +105,19 @@ def polygons_overlap(polys: np.ndarray, other: np.ndarray) -> np.ndarray:
     """(K,) bool: separating-axis overlap of closed polygons (K,V,2) with one closed (W,2)."""
     polys = np.asarray(polys, float)
     other = np.asarray(other, float)[:, :2]
-    axes = np.concatenate([_normals(polys),
-                           np.broadcast_to(_normals(other), (len(polys),) + (len(other) - 1, 2))],
+    out = np.zeros(len(polys), bool)
+    # boxes that do not overlap (axis-aligned) cannot overlap; test only the rest
+    lo, hi = polys.min(axis=1), polys.max(axis=1)
+    cand = np.flatnonzero((lo <= other.max(0)).all(1) & (hi >= other.min(0)).all(1))
+    if len(cand) == 0:
+        return out
+    sub = polys[cand]
+    axes = np.concatenate([_normals(sub),
+                           np.broadcast_to(_normals(other), (len(sub),) + (len(other) - 1, 2))],
                           axis=1)
-    amin, amax = _project(polys, axes)
-    bmin, bmax = _project(np.broadcast_to(other, (len(polys),) + other.shape), axes)
+    amin, amax = _project(sub, axes)
+    bmin, bmax = _project(np.broadcast_to(other, (len(sub),) + other.shape), axes)
     with np.errstate(invalid="ignore"):
         sep = ~((amin <= bmax) & (bmin <= amax))
-    return ~sep.any(axis=1)
+    out[cand] = ~sep.any(axis=1)
+    return out

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from scenmine.dsl.geometry import pad_polygons, point_in_polygon_pairs
+from scenmine.dsl.geometry import inside_pairs, pad_polygons, point_in_polygon
 
 NEARBY_M = 5.0
 TIE_YAW_RATE = 0.15  # rad/s
@@ -48,9 +48,7 @@ class LaneIndex:
         self.turn = [turn_direction(ls) for ls in self.segments]
         self.left_neighbor = self._indices([ls.left_neighbor_id for ls in self.segments])
         self.right_neighbor = self._indices([ls.right_neighbor_id for ls in self.segments])
-        self.polys, self.counts = pad_polygons([ls.polygon_boundary for ls in self.segments])
-        self.lo = self.polys.min(axis=1)
-        self.hi = self.polys.max(axis=1)
+        self.polygons = [ls.polygon_boundary[:, :2] for ls in self.segments]
         samples = []
         for ls in self.segments:
             pts = []
@@ -65,18 +63,13 @@ class LaneIndex:
     def _indices(self, ids) -> np.ndarray:
         return np.array([self.id_to_index.get(int(i), -1) if i is not None else -1 for i in ids])
 
-    def containing(self, xy: np.ndarray, chunk: int = 20000) -> tuple[np.ndarray, np.ndarray]:
+    def containing(self, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(point, lane) index pairs, sorted, where the reference finds the point in the lane."""
-        if len(self.segments) == 0 or len(xy) == 0:
-            return np.zeros(0, int), np.zeros(0, int)
-        inbox = ((xy[:, None, :] >= self.lo[None]) & (xy[:, None, :] <= self.hi[None])).all(-1)
-        pi, li = np.nonzero(inbox)
-        keep = np.zeros(len(pi), bool)
-        for s in range(0, len(pi), chunk):
-            p, q = pi[s:s + chunk], li[s:s + chunk]
-            inside = point_in_polygon_pairs(xy[p], self.polys[q], self.counts[q])
-            d = np.abs(self.samples[q] - xy[p][:, None, :]).max(-1)  # padding repeats a sample
-            keep[s:s + chunk] = inside & (d.min(-1) < NEARBY_M)
+        pi, li = inside_pairs(xy, self.polygons)
+        if len(pi) == 0:
+            return pi, li
+        d = np.abs(self.samples[li] - xy[pi][:, None, :]).max(-1).min(-1)
+        keep = d < NEARBY_M  # padding repeats a sample, so it does not change the minimum
         return pi[keep], li[keep]
 
     def nearby(self, xy: np.ndarray, radius: float) -> np.ndarray:
@@ -134,8 +127,6 @@ def pos_within_lane(pos: np.ndarray, ls) -> tuple[float | None, float | None]:
     Mirrors the reference's get_pos_within_lane, including its use of the absolute projection
     length; (None, None) outside the lane's polygon.
     """
-    from scenmine.dsl.geometry import point_in_polygon
-
     if ls is None or not point_in_polygon(pos[None, :2], ls.polygon_boundary[:, :2])[0]:
         return None, None
     p = np.asarray(pos, float)[:2]

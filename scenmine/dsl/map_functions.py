@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from scenmine.dsl.context import LogContext, _take, _unpack, get_context, pack
-from scenmine.dsl.geometry import dilate_polygon, point_in_polygon, polygons_overlap
+from scenmine.dsl.geometry import dilate_polygon, inside_pairs, polygons_overlap
 from scenmine.dsl.scenario import (filter_by_mask, prepare_relational, relational_output,
                                    relations_from_mask)
 
@@ -36,11 +36,11 @@ def on_road(track_candidates, log_dir):
 
 def _points_in_any(ctx: LogContext, polygons) -> np.ndarray:
     """(N,T) bool: smoothed centre inside any of the polygons."""
-    xy = ctx.pos[..., :2].reshape(-1, 2)
-    inside = np.zeros(len(xy), bool)
-    for poly in polygons:
-        inside |= point_in_polygon(xy, poly)
-    return inside.reshape(ctx.valid.shape) & ctx.valid
+    rows, cols = np.nonzero(ctx.valid)
+    inside = np.zeros(ctx.valid.shape, bool)
+    pi, _ = inside_pairs(ctx.pos[rows, cols, :2], polygons)
+    inside[rows[pi], cols[pi]] = True
+    return inside
 
 
 def near_intersection(track_candidates, log_dir, threshold=5):
@@ -80,9 +80,15 @@ def _crossing_mask(ctx: LogContext, within_distance: float) -> np.ndarray:
     n, t = ctx.valid.shape
     touch = np.zeros((n, t, len(crossings)), bool)
     near = np.zeros((n, t, len(crossings)), bool)
+    lo, hi = boxes.min(axis=1), boxes.max(axis=1)
+    cells = np.argwhere(ctx.valid)
     for c, poly in enumerate(crossings):
-        touch[ctx.valid, c] = polygons_overlap(boxes, poly)
-        near[ctx.valid, c] = polygons_overlap(boxes, dilate_polygon(poly, within_distance))
+        grown = dilate_polygon(poly, within_distance)
+        reach = np.vstack([poly[:, :2], grown])
+        cand = np.flatnonzero((lo <= reach.max(0)).all(1) & (hi >= reach.min(0)).all(1))
+        r, t_ = cells[cand].T
+        touch[r, t_, c] = polygons_overlap(boxes[cand], poly)
+        near[r, t_, c] = polygons_overlap(boxes[cand], grown)
     order, length = pack(ctx.valid)
     touch_p, near_p = _take(touch, order), _take(near, order)
     k = np.arange(t)[None, :]

@@ -7,8 +7,6 @@ timestamp collections may be lists, sets or arrays. Functions here never mutate 
 from __future__ import annotations
 
 import inspect
-from copy import deepcopy
-
 import numpy as np
 
 from scenmine.dsl.context import LogContext, get_context
@@ -18,21 +16,37 @@ def is_relational(value) -> bool:
     return isinstance(value, dict)
 
 
-def timestamps_of(value) -> list:
-    """Sorted union of every timestamp in a scenario value (list, set or nested dict)."""
+def _ints(value) -> set:
+    return set(value.tolist()) if isinstance(value, np.ndarray) else set(value)
+
+
+def timestamp_set(value) -> set:
+    """Set of every timestamp in a scenario value (list, set, array or nested dict)."""
     if not isinstance(value, dict):
-        return sorted(set(int(t) for t in value))
+        return _ints(value)
     out: set = set()
     for child in value.values():
-        out.update(timestamps_of(child))
-    return sorted(out)
+        out |= timestamp_set(child)
+    return out
+
+
+def timestamps_of(value) -> list:
+    """Sorted union of every timestamp in a scenario value."""
+    return sorted(timestamp_set(value))
+
+
+def copy_scenario(value):
+    """Copy of a scenario value (dicts and timestamp lists are new objects)."""
+    if isinstance(value, dict):
+        return {k: copy_scenario(v) for k, v in value.items()}
+    return sorted(_ints(value)) if not isinstance(value, list) else list(value)
 
 
 def at_timestamps(value, kept):
     """Restrict a scenario value to the timestamps in ``kept``; empty branches dropped."""
-    kept = kept if isinstance(kept, (set, frozenset)) else set(int(t) for t in kept)
+    kept = kept if isinstance(kept, (set, frozenset)) else _ints(kept)
     if not isinstance(value, dict):
-        return sorted(set(int(t) for t in value) & kept)
+        return sorted(kept.intersection(value.tolist() if isinstance(value, np.ndarray) else value))
     out = {}
     for uuid, child in value.items():
         sub = at_timestamps(child, kept)
@@ -45,7 +59,7 @@ def remove_empty_branches(scenario: dict) -> dict:
     """Drop, in place, every key whose subtree holds no timestamp; returns the dict."""
     if isinstance(scenario, dict):
         for uuid in list(scenario):
-            if not timestamps_of(scenario[uuid]):
+            if not timestamp_set(scenario[uuid]):
                 del scenario[uuid]
             else:
                 remove_empty_branches(scenario[uuid])
@@ -56,20 +70,21 @@ def track_dict(scenario: dict) -> dict:
     """{referred uuid: sorted timestamps} over entries with at least one timestamp."""
     out = {}
     for uuid, value in scenario.items():
-        ts = timestamps_of(value)
+        ts = timestamp_set(value)
         if ts:
-            out[uuid] = ts
+            out[uuid] = sorted(ts)
     return out
 
 
 def is_empty(scenario: dict) -> bool:
-    return not any(timestamps_of(v) for v in scenario.values())
+    return not any(timestamp_set(v) for v in scenario.values())
 
 
-def to_scenario_dict(obj, log_dir) -> dict:
-    """A scenario dict from a dict (copied), uuid(s) (all their timestamps) or a timestamp."""
+def to_scenario_dict(obj, log_dir, copy: bool = True) -> dict:
+    """A scenario dict from a dict (copied unless ``copy=False``), uuid(s) (all their
+    timestamps) or a timestamp."""
     if isinstance(obj, dict):
-        return deepcopy(obj)
+        return copy_scenario(obj) if copy else obj
     ctx = get_context(log_dir)
     if isinstance(obj, str):
         obj = [obj]
@@ -94,7 +109,7 @@ def mask_of(scenario: dict, ctx: LogContext) -> np.ndarray:
         i = ctx.index.get(uuid)
         if i is None:
             continue
-        cols = [ctx.time_index[t] for t in timestamps_of(value) if t in ctx.time_index]
+        cols = [ctx.time_index[t] for t in timestamp_set(value) if t in ctx.time_index]
         mask[i, cols] = True
     return mask
 
@@ -115,7 +130,7 @@ def filter_by_mask(track_candidates, log_dir, mask: np.ndarray) -> dict:
     """
     ctx = get_context(log_dir)
     out = {}
-    for uuid, value in to_scenario_dict(track_candidates, log_dir).items():
+    for uuid, value in to_scenario_dict(track_candidates, ctx, copy=False).items():
         i = ctx.index.get(uuid)
         kept = set() if i is None else set(ctx.timestamps[mask[i]].tolist())
         out[uuid] = at_timestamps(value, kept)
@@ -125,9 +140,9 @@ def filter_by_mask(track_candidates, log_dir, mask: np.ndarray) -> dict:
 # ----------------------------------------------------------------------------- relational
 def prepare_relational(track_candidates, related_candidates, log_dir) -> tuple[dict, dict]:
     """Both candidate dicts, each restricted to the timestamps present in the other."""
-    tracks = to_scenario_dict(track_candidates, log_dir)
-    related = to_scenario_dict(related_candidates, log_dir)
-    t_ts, r_ts = set(timestamps_of(tracks)), set(timestamps_of(related))
+    tracks = to_scenario_dict(track_candidates, log_dir, copy=False)
+    related = to_scenario_dict(related_candidates, log_dir, copy=False)
+    t_ts, r_ts = timestamp_set(tracks), timestamp_set(related)
     return at_timestamps(tracks, r_ts), at_timestamps(related, t_ts)
 
 
@@ -144,9 +159,9 @@ def relational_output(tracks: dict, related: dict, relations: dict) -> dict:
         if isinstance(value, dict) and uuid in relations:
             out[uuid] = at_timestamps(value, timestamps_of(relations[uuid]))
     for uuid, rels in relations.items():
-        own = set(timestamps_of(tracks[uuid]))
+        own = timestamp_set(tracks[uuid])
         for rel_uuid, rel_ts in rels.items():
-            eligible = own & set(int(t) for t in rel_ts)
+            eligible = own.intersection(rel_ts)
             out[uuid][rel_uuid] = at_timestamps(related[rel_uuid], eligible)
     return out
 
@@ -168,7 +183,8 @@ def scenario_and(scenario_dicts: list) -> dict:
     common = track_dict(scenario_dicts[0])
     for scenario in scenario_dicts[1:]:
         other = track_dict(scenario)
-        common = {u: sorted(set(ts) & set(other[u])) for u, ts in common.items() if u in other}
+        common = {u: sorted(set(ts).intersection(other[u])) for u, ts in common.items()
+                  if u in other}
     out = {}
     for uuid, ts in common.items():
         for scenario in scenario_dicts:
@@ -184,13 +200,13 @@ def scenario_or(scenario_dicts: list) -> dict:
     """Union of tracks, timestamps and relations."""
     if not scenario_dicts:
         return {}
-    out = deepcopy(scenario_dicts[0])
+    out = copy_scenario(scenario_dicts[0])
     for scenario in scenario_dicts[1:]:
         for uuid, child in scenario.items():
             if uuid not in out:
-                out[uuid] = deepcopy(child)
+                out[uuid] = copy_scenario(child)
             else:
-                out[uuid] = _merge(out[uuid], deepcopy(child), uuid, union=True)
+                out[uuid] = _merge(out[uuid], copy_scenario(child), uuid, union=True)
     return out
 
 
@@ -204,7 +220,7 @@ def _merge(current, new, uuid, union: bool):
     if isinstance(current, dict):
         current[uuid] = new
         return current
-    a, b = set(int(t) for t in current), set(int(t) for t in new)
+    a, b = _ints(current), _ints(new)
     return sorted(a | b) if union else sorted(a & b)
 
 
@@ -230,8 +246,7 @@ def scenario_not(func):
         out = {}
         for uuid, value in tracks.items():
             if uuid in result:
-                drop = set(timestamps_of(result[uuid]))
-                out[uuid] = at_timestamps(value, set(timestamps_of(value)) - drop)
+                out[uuid] = at_timestamps(value, timestamp_set(value) - timestamp_set(result[uuid]))
             else:
                 out[uuid] = value
         return out
@@ -254,11 +269,12 @@ def reverse_relationship(func):
         result = remove_empty_branches(func(tracks, related, log_dir, *args, **kwargs))
         pairs = [(t, r) for t, rels in result.items() for r in rels
                  if (t in tracks and r in related) or (t in related and r in tracks and t != r)]
+        paired = set(pairs)
         out: dict = {}
         for t, r in pairs:
             rel_ts = timestamps_of(result[t][r])
-            rest = {k: v for k, v in result[t].items() if (t, k) not in pairs}
-            if not rest or not timestamps_of(rest):
+            rest = {k: v for k, v in result[t].items() if (t, k) not in paired}
+            if not rest or not timestamp_set(rest):
                 rest = rel_ts
             part = {t: at_timestamps(rest, rel_ts)}
             out[r] = part if r not in out else scenario_or([part, out[r]])
