@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 import re
 import sys
 import tempfile
@@ -30,7 +29,6 @@ from omegaconf import DictConfig
 from scenmine import track
 
 log = logging.getLogger("scenmine.report")
-os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 _RUN_ID = re.compile(r"^[0-9a-f]{32}$")
 METRIC_TITLES = {"hota_temporal": "HOTA-Temporal", "hota_track": "HOTA-Track",
                  "ts_ba": "Timestamp BA", "log_ba": "Log BA"}

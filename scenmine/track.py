@@ -139,6 +139,7 @@ def start_run(tracking_cfg, run_name: str | None = None, tags: dict | None = Non
 def client(tracking_cfg):
     """An ``MlflowClient`` on the configured store (for reading runs: reports, export, rerun)."""
     from mlflow.tracking import MlflowClient
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     uri = tracking_uri(tracking_cfg)
     configure(uri)
     return MlflowClient(tracking_uri=uri)
