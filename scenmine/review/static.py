@@ -636,7 +636,8 @@ class _Checker:
                      f"mentioned object is {subject[0]!r}: the referred object must be the "
                      "output's top-level key (use the relation from that object's side, "
                      "reverse_relationship or get_objects_in_relative_direction)", output)
-        road_user = (cats is not None and cats <= ROAD_USERS) or (
+        road_user = (cats is not None and cats - {"EGO_VEHICLE"} and
+                     cats - {"EGO_VEHICLE"} <= ROAD_USERS) or (
             cats is None and subject is not None and subject[1] <= ROAD_USERS)
         calls = {self.dsl_name(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
         if road_user and not calls & ROAD_FUNCTIONS:
