@@ -67,12 +67,22 @@ def _all_timestamps(value, acc: set) -> set:
     return acc
 
 
+def _leaves(value, acc: list) -> list:
+    if isinstance(value, dict):
+        for v in value.values():
+            _leaves(v, acc)
+    else:
+        acc.append(np.asarray(list(value), dtype=np.int64).ravel())
+    return acc
+
+
 def _mask(value, ctx) -> np.ndarray:
     m = np.zeros(ctx.n_times, bool)
     if isinstance(value, dict):
-        ts = np.fromiter(_all_timestamps(value, set()), dtype=np.int64)
+        parts = _leaves(value, [])
+        ts = np.concatenate(parts) if parts else np.zeros(0, np.int64)
     else:
-        ts = np.asarray(value, dtype=np.int64).ravel()
+        ts = np.asarray(list(value), dtype=np.int64).ravel()
     if len(ts):
         pos = np.clip(np.searchsorted(ctx.timestamps, ts), 0, ctx.n_times - 1)
         m[pos[ctx.timestamps[pos] == ts]] = True
@@ -81,7 +91,6 @@ def _mask(value, ctx) -> np.ndarray:
 
 def _at(value, keep: np.ndarray, ctx):
     """The reference's scenario_at_timestamps with a (T,) keep mask; drops emptied branches."""
-    ti = ctx.time_index
     if isinstance(value, dict):
         out = {}
         for k, v in value.items():
@@ -89,7 +98,11 @@ def _at(value, keep: np.ndarray, ctx):
             if len(sub):
                 out[k] = sub
         return out
-    return sorted({int(t) for t in value if t in ti and keep[ti[t]]})
+    ts = np.unique(np.asarray(list(value), dtype=np.int64))
+    if not len(ts):
+        return []
+    pos = np.clip(np.searchsorted(ctx.timestamps, ts), 0, ctx.n_times - 1)
+    return ts[(ctx.timestamps[pos] == ts) & keep[pos]].tolist()
 
 
 def _relate(track_candidates, related_candidates, log_dir, kernel, **params) -> dict:
@@ -176,7 +189,7 @@ def _direction_kernel(ctx, geo, ti, ci, direction, min_number, max_number, withi
     sel = np.zeros(D.shape, bool)
     if len(a):
         if np.isinf(max_number):
-            sel[a, b, t] = geo.box_within(ti[a], ci[b], t, within_distance)
+            sel = geo.box_within_dense(ti, ci, D, within_distance)
         else:
             dist = np.full(D.shape, np.inf)
             dist[a, b, t] = geo.box_distance(ti[a], ci[b], t)
@@ -199,11 +212,9 @@ def _facing_kernel(ctx, geo, ti, ci, within_angle, max_distance):
 def _within(geo, ti, ci, D, max_distance):
     if np.isinf(max_distance) and max_distance > 0:
         return D
-    a, b, t = np.nonzero(D)
-    out = np.zeros(D.shape, bool)
-    if len(a):
-        out[a, b, t] = geo.box_within(ti[a], ci[b], t, max_distance)
-    return out
+    if not D.any():
+        return D
+    return geo.box_within_dense(ti, ci, D, max_distance)
 
 
 def _gradient_along(values: np.ndarray, V: np.ndarray) -> np.ndarray:
@@ -327,24 +338,33 @@ def _heading_vectors(ctx, geo):
     return ctx.memo("relational_heading_vectors", make)
 
 
+def _unit_headings(ctx, geo):
+    """Per track and time: unit velocity, unit box-heading fallback (the reference's
+    normalisation, 1e-8 inside the norm), speed, and the free-will flag."""
+    def make():
+        vel = np.nan_to_num(geo.smoothed(1))
+        hv = _heading_vectors(ctx, geo)
+        unit = lambda v: v / np.linalg.norm(v + 1e-8, axis=-1, keepdims=True)  # noqa: E731
+        fw = np.isin(geo.cat, list(FREE_WILL))
+        return unit(vel), unit(hv), np.linalg.norm(vel, axis=-1), fw
+    return ctx.memo("relational_unit_headings", make)
+
+
 def _relative_heading_kernel(ctx, geo, ti, ci, direction):
     V = geo.pair_valid(ti, ci)
-    a, b, t = np.nonzero(V)
-    vel = np.nan_to_num(geo.smoothed(1))
-    hv = _heading_vectors(ctx, geo)
-    fw = np.isin(geo.cat, list(FREE_WILL))
-    ta, cb = ti[a], ci[b]
-    tv, rv = vel[ta, t], vel[cb, t]
-    tn, rn = np.linalg.norm(tv, axis=-1), np.linalg.norm(rv, axis=-1)
-    b1 = (tn < 1) & fw[ta] & (rn > 1)
-    b2 = ~b1 & (rn < 1) & fw[cb] & (tn > 0.5)
+    vu, hu, speed, fw = _unit_headings(ctx, geo)
+    tn, rn = speed[ti][:, None], speed[ci][None]                  # (A,1,T), (1,B,T)
+    b1 = (tn < 1) & fw[ti][:, None, None] & (rn > 1)
+    b2 = ~b1 & (rn < 1) & fw[ci][None, :, None] & (tn > 0.5)
     skip = ~b1 & ~b2 & ((tn < 1) | (rn < 1))
-    td = np.where(b1[:, None], hv[ta, t], tv)
-    rd = np.where(b2[:, None], hv[cb, t], rv)
-    td = td / np.linalg.norm(td + 1e-8, axis=-1, keepdims=True)
-    rd = rd / np.linalg.norm(rd + 1e-8, axis=-1, keepdims=True)
+
+    def dot(x, y):                                                # per-track units -> (A,B,T)
+        x, y = x[ti][:, None], y[ci][None]
+        return x[..., 0] * y[..., 0] + x[..., 1] * y[..., 1] + x[..., 2] * y[..., 2]
+
+    cos = np.where(b1, dot(hu, vu), np.where(b2, dot(vu, hu), dot(vu, vu)))
     with np.errstate(invalid="ignore"):
-        angle = np.degrees(np.arccos(np.sum(td * rd, axis=-1)))
+        angle = np.degrees(np.arccos(cos))
         if direction == "same":
             D = angle <= 45
         elif direction == "perpendicular":
@@ -352,11 +372,8 @@ def _relative_heading_kernel(ctx, geo, ti, ci, direction):
         elif direction == "opposite":
             D = (135 <= angle) & (angle < 180)
         else:
-            D = np.zeros(len(a), bool)
-    keep = D & ~skip
-    out = np.zeros(V.shape, bool)
-    out[a[keep], b[keep], t[keep]] = True
-    return out
+            D = np.zeros(V.shape, bool)
+    return V & ~skip & D
 
 
 def _lane_groups(ctx):

@@ -182,10 +182,14 @@ class Geometry:
 
     def to_frame(self, ti: np.ndarray, vec: np.ndarray, is_position: bool) -> np.ndarray:
         """Express city vectors (A, B, T, 3) in the box frame of track ti[a] at each time."""
-        R = self.rot[ti]                                              # (A, T, 3, 3)
+        R = self.rot[ti][:, None]                                     # (A, 1, T, 3, 3)
         if is_position:
             vec = vec - np.nan_to_num(self.log.translation_city[ti])[:, None]
-        return np.einsum("atji,abtj->abti", R, vec)
+        out = np.empty_like(vec)
+        for i in range(3):                  # out_i = sum_j R[j, i] v_j (R transposed)
+            out[..., i] = vec[..., 0] * R[..., 0, i] + vec[..., 1] * R[..., 1, i] \
+                + vec[..., 2] * R[..., 2, i]
+        return out
 
     def relative_position(self, ti, ci, V=None):
         """Candidate positions (smoothed over the shared timestamps) in each track's frame."""
@@ -244,6 +248,22 @@ class Geometry:
             Q = corners[b[s:s + 200_000], t[s:s + 200_000]]
             out[s:s + 200_000] = _rect_distance(P, Q)
         return out
+
+    def box_within_dense(self, ti: np.ndarray, ci: np.ndarray, D: np.ndarray, thresh: float) -> np.ndarray:
+        """D & (footprint distance of (ti[a], ci[b]) at t <= thresh), for a dense (A, B, T) D."""
+        self.footprints()
+        rad = np.nan_to_num(self._cache["radius"])
+        xy = np.nan_to_num(self.log.translation_ego[..., :2])
+        xt, xc = xy[ti][:, None], xy[ci][None]
+        dx = xt[..., 0] - xc[..., 0]
+        dy = xt[..., 1] - xc[..., 1]
+        d = np.sqrt(dx * dx + dy * dy)
+        res = D & (d <= thresh)                               # box distance <= centre distance
+        unsure = D & ~res & (d - rad[ti][:, None] - rad[ci][None] <= thresh)
+        if unsure.any():
+            a, b, t = np.nonzero(unsure)
+            res[a, b, t] = self.box_distance(ti[a], ci[b], t) <= thresh
+        return res
 
     def box_within(self, a: np.ndarray, b: np.ndarray, t: np.ndarray, thresh: float) -> np.ndarray:
         """box_distance(a, b, t) <= thresh, computing exact distances only where needed."""
