@@ -104,7 +104,7 @@ def categories(namespace: dict | None = None) -> list[str]:
     cats = ns.get("CATEGORIES")
     if cats is None:
         try:
-            from scenmine.dsl import CATEGORIES as cats  # noqa: N811
+            from scenmine.dsl import CATEGORIES as cats
         except ImportError:
             from av2.datasets.sensor.constants import AnnotationCategories
             cats = [c.value for c in AnnotationCategories]

@@ -5,8 +5,8 @@ import ast
 import re
 from dataclasses import dataclass
 
-FENCE = re.compile(r"```[ \t]*([\w+-]*)[^\n]*\n(.*?)(?:```|\Z)", re.S)
-TAGS = re.compile(r"<(program|code|python)>\s*(.*?)\s*</\1>", re.S | re.I)
+FENCE = re.compile(r"```[ \t]*([\w+-]*)[^\n]*\n(.*?)(?:```|\Z)", re.DOTALL)
+TAGS = re.compile(r"<(program|code|python)>\s*(.*?)\s*</\1>", re.DOTALL | re.IGNORECASE)
 CODE_START = re.compile(r"^\s*(description\s*=|[A-Za-z_]\w*\s*=\s*\w+\(|output_scenario\(|"
                         r"def \w+\(|#)")
 HARMLESS_IMPORTS = ("numpy", "pathlib", "typing", "refAV", "refav", "scenmine")

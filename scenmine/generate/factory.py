@@ -1,7 +1,7 @@
 """build_generator(cfg): the Generator the pipeline uses, from the composed config."""
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from .backends.base import ChatBackend
 from .base import Generator
@@ -21,6 +21,7 @@ def build_generator(cfg, logs=(), runner: Callable | str | None = None) -> Gener
     A target that is not a ChatBackend (``llm=rules``) is returned as is.
     """
     from hydra.utils import instantiate
+
     from .prompts import Prompts
     from .strategies import LLMGenerator
     from .tools import load_runner

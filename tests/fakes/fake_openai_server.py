@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from scripted_http import ScriptedServer, error, serving  # noqa: E402
+from scripted_http import ScriptedServer, error, serving
 
 PATHS = ("/chat/completions",)
 CANNED = ("description = 'moving vehicle'\n"

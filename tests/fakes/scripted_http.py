@@ -58,7 +58,7 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, *args):  # keep test output quiet
         pass
 
-    def do_POST(self):  # noqa: N802
+    def do_POST(self):
         length = int(self.headers.get("content-length") or 0)
         raw = self.rfile.read(length).decode() if length else ""
         try:

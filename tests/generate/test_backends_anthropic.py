@@ -43,9 +43,8 @@ def test_429_and_overloaded_then_success():
 
 
 def test_malformed_answer():
-    with fa.serve([fa.malformed()]) as srv:
-        with pytest.raises(BackendError) as err:
-            backend(srv).chat(MSGS)
+    with fa.serve([fa.malformed()]) as srv, pytest.raises(BackendError) as err:
+        backend(srv).chat(MSGS)
     assert err.value.reason == "malformed" and not err.value.fatal
 
 

@@ -65,9 +65,8 @@ def test_429_then_success_with_backoff():
 
 
 def test_5xx_exhausted_is_a_non_fatal_error():
-    with fo.serve([fo.error(503)] * 4) as srv:
-        with pytest.raises(BackendError) as err:
-            backend(srv).chat(USER)
+    with fo.serve([fo.error(503)] * 4) as srv, pytest.raises(BackendError) as err:
+        backend(srv).chat(USER)
     assert err.value.reason == "server_error" and not err.value.fatal
     assert len(srv.requests) == 4  # 1 + max_retries
 
@@ -96,9 +95,8 @@ def test_unreachable_names_url_and_config_key():
 
 
 def test_auth_error_is_fatal_and_names_the_variable():
-    with fo.serve([fo.error(401)]) as srv:
-        with pytest.raises(BackendError) as err:
-            backend(srv).chat(USER)
+    with fo.serve([fo.error(401)]) as srv, pytest.raises(BackendError) as err:
+        backend(srv).chat(USER)
     assert err.value.fatal and "FAKE_KEY" in str(err.value)
 
 

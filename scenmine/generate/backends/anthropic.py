@@ -1,6 +1,7 @@
 """The Anthropic Messages API with tool use."""
 from __future__ import annotations
 
+import logging
 import os
 
 from .base import BackendError, ChatBackend, ChatResponse, ToolCall
@@ -48,6 +49,7 @@ class AnthropicBackend(ChatBackend):
 
     def client(self):
         if self._client is None:
+            logging.getLogger("httpx2").setLevel(logging.WARNING)  # one INFO line per request
             import anthropic
             key = os.environ.get(self.api_key_env or "", "") or "not-needed"
             self._client = anthropic.Anthropic(api_key=key, base_url=self.base_url,
@@ -57,7 +59,7 @@ class AnthropicBackend(ChatBackend):
     def _call(self, messages, tools) -> ChatResponse:
         import anthropic
         system, msgs = to_anthropic(messages)
-        kwargs = dict(model=self.model, messages=msgs, max_tokens=self.max_tokens)
+        kwargs: dict = {"model": self.model, "messages": msgs, "max_tokens": self.max_tokens}
         if self.temperature is not None:  # not a named argument of every SDK version
             kwargs["extra_body"] = {"temperature": self.temperature}
         if system:

@@ -104,7 +104,8 @@ class ClaudeCodeBackend(ChatBackend):
                                                               env.get("PYTHONPATH")]))
             try:
                 proc = subprocess.run(self.argv(prompt, system), cwd=folder, env=env,
-                                      capture_output=True, text=True, timeout=self.timeout_s)
+                                      capture_output=True, text=True, timeout=self.timeout_s,
+                                      check=False)
             except FileNotFoundError as exc:
                 raise BackendError("unreachable", f"Claude Code CLI {self.command!r} not "
                                    f"found ({exc}); install it or set llm.command=/path/to/"

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 
 from .base import BackendError, ChatBackend, ChatResponse, ToolCall
@@ -54,6 +55,7 @@ class OpenAIBackend(ChatBackend):
 
     def client(self):
         if self._client is None:
+            logging.getLogger("httpx2").setLevel(logging.WARNING)  # one INFO line per request
             import openai
             key = os.environ.get(self.api_key_env or "", "") or "not-needed"
             self._client = openai.OpenAI(api_key=key, base_url=self.base_url,
@@ -62,8 +64,8 @@ class OpenAIBackend(ChatBackend):
 
     def _call(self, messages, tools) -> ChatResponse:
         import openai
-        kwargs = dict(model=self.model, messages=to_openai_messages(messages),
-                      temperature=self.temperature, max_tokens=self.max_tokens)
+        kwargs: dict = {"model": self.model, "messages": to_openai_messages(messages),
+                        "temperature": self.temperature, "max_tokens": self.max_tokens}
         if tools:
             kwargs["tools"] = to_openai_tools(tools)
         if self.extra_body:

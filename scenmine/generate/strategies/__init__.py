@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Callable
 
 from ..backends.base import BackendError, ChatBackend
 from ..base import Example, Generation
@@ -73,7 +73,7 @@ class LLMGenerator:
             if exc.fatal:
                 raise
             return session.result(None, f"backend {exc.reason}: {exc}", f"backend_{exc.reason}")
-        except Exception as exc:  # noqa: BLE001 - one prompt's failure never stops a run
+        except Exception as exc:
             if type(exc).__name__ == "DocsUnavailable":
                 raise
             log.exception("generation failed for %r", prompt)
@@ -89,4 +89,4 @@ class LLMGenerator:
             return list(pool.map(lambda p: self.generate(p, examples), prompts))
 
 
-__all__ = ["LLMGenerator", "STRATEGIES", "agent", "single_pass"]
+__all__ = ["STRATEGIES", "LLMGenerator", "agent", "single_pass"]
