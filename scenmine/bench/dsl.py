@@ -10,7 +10,13 @@ and the maximum milliseconds per log after load, the number of referred (track, 
 pairs, and where a reference answer exists (``--reference`` files, keyed by program id = file
 stem) the mean Jaccard of referred (uuid, timestamp) pairs and of related (referred, related,
 timestamp) triples, and how many logs match the referred-track set exactly. Then the per-log
-load times, the total wall time and the peak resident memory of the process.
+load times, the total wall time and the peak resident memory of the process. Wall-clock and
+process CPU milliseconds are both shown (CPU time is steadier on a shared machine).
+
+reference_outputs_bench.json holds the reference implementation's (RefAV at the commit named in
+../shared/refav_parity/README.md) raw answers for library programs, produced by running RefAV
+itself on the four logs (one worker, 60-90 s cap per run: capped runs are recorded with an error
+and not compared).
 """
 from __future__ import annotations
 
@@ -65,6 +71,7 @@ def run_program(code: str, log_dir: Path) -> dict:
     from scenmine.execute.sandbox import check_program, program_globals
 
     start = time.perf_counter()
+    cpu = time.process_time()
     try:
         compiled = compile(check_program(code), "<program>", "exec")
         env = program_globals(NAMESPACE, Path(log_dir), Path("/tmp/scenmine-bench-out"))
@@ -72,10 +79,12 @@ def run_program(code: str, log_dir: Path) -> dict:
             exec(compiled, env)  # noqa: S102 - library programs, checked, restricted globals
         if not outputs:
             raise ValueError("the program never called output_scenario")
-        return {"scenario": outputs[-1][1], "seconds": time.perf_counter() - start, "error": None}
+        return {"scenario": outputs[-1][1], "seconds": time.perf_counter() - start,
+                "cpu_seconds": time.process_time() - cpu, "error": None}
     except Exception as exc:  # a failing program is reported, not fatal
         line = traceback.format_exception_only(type(exc), exc)[-1].strip()
-        return {"scenario": None, "seconds": time.perf_counter() - start, "error": line}
+        return {"scenario": None, "seconds": time.perf_counter() - start,
+                "cpu_seconds": time.process_time() - cpu, "error": line}
 
 
 # ----------------------------------------------------------------------------- agreement
@@ -123,11 +132,23 @@ def load_references(paths) -> dict:
 
 
 # ----------------------------------------------------------------------------- main
+def warm_imports() -> float:
+    """Import what every log needs (numpy, scipy, av2's map API, the DSL) once; seconds."""
+    start = time.perf_counter()
+    import scipy.ndimage  # noqa: F401
+    from av2.map.map_api import ArgoverseStaticMap  # noqa: F401
+
+    import scenmine.dsl  # noqa: F401
+    import scenmine.execute.sandbox  # noqa: F401
+    return time.perf_counter() - start
+
+
 def bench(logs: list[Path], programs: list[tuple[str, str]], references: dict,
           verbose: bool = False) -> dict:
     t_start = time.perf_counter()
-    rows = {pid: {"ms": [], "pairs": [], "errors": [], "jac": [], "jac_rel": [], "exact": []}
-            for pid, _ in programs}
+    imports = warm_imports()
+    rows = {pid: {"ms": [], "cpu_ms": [], "pairs": [], "errors": [], "jac": [], "jac_rel": [],
+                  "exact": []} for pid, _ in programs}
     loads = {}
     for log_dir in logs:
         loads[log_dir.name] = warm_log(log_dir)
@@ -135,6 +156,7 @@ def bench(logs: list[Path], programs: list[tuple[str, str]], references: dict,
             res = run_program(code, log_dir)
             row = rows[pid]
             row["ms"].append(res["seconds"] * 1e3)
+            row["cpu_ms"].append(res["cpu_seconds"] * 1e3)
             if res["error"]:
                 row["errors"].append(f"{log_dir.name[:8]}: {res['error']}")
                 continue
@@ -151,31 +173,36 @@ def bench(logs: list[Path], programs: list[tuple[str, str]], references: dict,
                           f"only reference {sorted(sets[0] - ours)[:4]}", file=sys.stderr)
     total = time.perf_counter() - t_start
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"programs": rows, "loads": loads, "total_s": total, "peak_rss_mb": peak_mb}
+    return {"programs": rows, "loads": loads, "imports_s": imports, "total_s": total,
+            "peak_rss_mb": peak_mb}
 
 
 def report(result: dict) -> str:
-    lines = [f"{'program':48s} {'med ms':>7s} {'max ms':>7s} {'pairs':>6s} {'jaccard':>8s} "
-             f"{'rel jac':>8s} {'exact':>6s}"]
-    medians, jacs, exacts = [], [], []
+    lines = [f"{'program':48s} {'med ms':>7s} {'cpu ms':>7s} {'max ms':>7s} {'pairs':>6s} "
+             f"{'jaccard':>8s} {'rel jac':>8s} {'exact':>6s}"]
+    medians, cpu_medians, jacs, exacts = [], [], [], []
     for pid, row in result["programs"].items():
         med = statistics.median(row["ms"]) if row["ms"] else float("nan")
+        cpu = statistics.median(row["cpu_ms"]) if row["cpu_ms"] else float("nan")
         medians.append(med)
+        cpu_medians.append(cpu)
         jac = f"{statistics.mean(row['jac']):.3f}" if row["jac"] else "-"
         rel = f"{statistics.mean(row['jac_rel']):.3f}" if row["jac_rel"] else "-"
         exact = f"{sum(row['exact'])}/{len(row['exact'])}" if row["exact"] else "-"
         jacs += row["jac"]
         exacts += row["exact"]
-        lines.append(f"{pid[:48]:48s} {med:7.1f} {max(row['ms'], default=0):7.1f} "
+        lines.append(f"{pid[:48]:48s} {med:7.1f} {cpu:7.1f} {max(row['ms'], default=0):7.1f} "
                      f"{sum(row['pairs']):6d} {jac:>8s} {rel:>8s} {exact:>6s}")
         for err in row["errors"]:
             lines.append(f"    error {err}")
     lines.append("")
+    lines.append(f"imports (once per process): {result['imports_s'] * 1e3:.0f} ms")
     for log_id, seconds in result["loads"].items():
         lines.append(f"load {log_id}: {seconds * 1e3:.0f} ms")
     run_ms = sum(sum(r["ms"]) for r in result["programs"].values())
     lines.append(f"programs: {len(medians)}; median of per-program medians "
-                 f"{statistics.median(medians):.1f} ms per log; program time {run_ms / 1e3:.2f} s; "
+                 f"{statistics.median(medians):.1f} ms per log (cpu {statistics.median(cpu_medians):.1f} ms); "
+                 f"program time {run_ms / 1e3:.2f} s; "
                  f"total (loads included) {result['total_s']:.2f} s")
     lines.append(f"peak resident memory: {result['peak_rss_mb']:.0f} MB")
     if jacs:
