@@ -258,6 +258,10 @@ def prepare(cfg: DictConfig) -> DictConfig:
     tags.update(reproducibility_tags(cfg))
     sweep_tags, parent, name = sweep_context(cfg, hc)
     tags.update(sweep_tags)
+    if name is None and hc is not None:  # a single run: named after what it changes
+        shown = [o for o in hc.overrides.task
+                 if not _key(o).startswith(("tracking.", "hydra.", "output.", "rerun"))]
+        name = " ".join(shown)[:250] or None
     tags.setdefault("scenmine.role", "run")
     track.set_context(tags=tags, parent_run_id=parent, run_name=name)
     return cfg
