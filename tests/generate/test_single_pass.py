@@ -88,3 +88,23 @@ def test_concurrent_generation_keeps_order(make_generator):
         gens = make_generator(backend(srv), concurrency=3, check_on_log=False) \
             .generate_many(["a bus", "a car", "another bus"])
     assert ["BUS" in g.program for g in gens] == [True, False, True]
+
+
+def test_accounting_summary_counts_failures_by_reason(make_generator):
+    from scenmine.generate.accounting import transcripts_json, usage_summary
+    script = [fo.text("no idea"), fo.text(fence(GOOD), prompt_tokens=5, completion_tokens=3)]
+    with fo.serve(script) as srv:
+        gens = make_generator(backend(srv), max_error_retries=0, concurrency=1) \
+            .generate_many(["a", "b"])
+    s = usage_summary(gens)
+    assert (s["gen_prompts"], s["gen_failed"], s["gen_failed_no_code"]) == (2, 1, 1)
+    assert s["gen_calls"] == 2 and s["gen_input_tokens"] == 16 and s["gen_seconds_total"] > 0
+    assert '"reason": "no_code"' in transcripts_json(gens)
+
+
+def test_prompt_templates_come_from_config(make_generator):
+    from scenmine.generate.prompts import Prompts
+    with fo.serve([fo.text(fence(GOOD))]) as srv:
+        make_generator(backend(srv), prompts=Prompts({"user": "TASK<<{{ prompt }}>>"})) \
+            .generate("a bus")
+    assert srv.requests[0]["body"]["messages"][1]["content"] == "TASK<<a bus>>\n"
