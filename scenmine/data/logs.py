@@ -203,3 +203,98 @@ def load_log(log_dir: str | Path) -> LogData:
     if not path.is_dir():
         raise LogLoadError(f"log {path.name}: {path} is not a directory")
     return _load_cached(str(path), _annotation_path(path).stat().st_mtime_ns)
+
+
+# ----------------------------------------------------------------------------- tracker input
+TRACKER_TOPK = 100
+# the reference keeps 200 tracks for these labels (its list misspells REGULAR_VEHICLE)
+TRACKER_TOPK_LARGE = ("REGULAR_VEHCILE", "PEDESTRIAN", "BOLLARD", "CONSTRUCTION_CONE",
+                      "CONSTRUCTION_BARREL")
+
+
+def _kept_track_ids(frames: list[dict], large=TRACKER_TOPK_LARGE) -> set:
+    """The reference's score filter: per label, the tracks with the highest summed score."""
+    stats: dict = {}
+    for frame in frames:
+        for tid, score, label in zip(frame["track_id"], frame["score"], frame["label"]):
+            seen, total, _ = stats.get(tid, ([], 0.0, label))
+            stats[tid] = (seen + [int(frame["timestamp_ns"])], total + float(score), label)
+    by_label: dict = {}
+    for tid, (_, total, label) in stats.items():
+        by_label.setdefault(label, []).append((tid, total))
+    kept, per_frame = set(), {int(f["timestamp_ns"]): 0 for f in frames}
+    for label, ids in by_label.items():
+        ids.sort(key=lambda row: row[1], reverse=True)
+        top = min(200 if label in large else TRACKER_TOPK, len(ids))
+        for tid, _ in ids[:top]:
+            kept.add(tid)
+            for t in stats[tid][0]:
+                per_frame[t] += 1
+        i = max(top - 1, 0)
+        for t in per_frame:  # every frame keeps at least one track where possible
+            while per_frame[t] == 0 and i < len(ids):
+                if t in stats[ids[i][0]][0]:
+                    kept.add(ids[i][0])
+                    for u in stats[ids[i][0]][0]:
+                        per_frame[u] += 1
+                i += 1
+    return kept
+
+
+def tracker_table(log_dir: Path, frames: list[dict], filter_tracks: bool = True):
+    """Tracking-submission frames of one log (city-frame boxes) -> (annotation table, scores).
+
+    As the reference converts them: boxes go to the ego frame of their timestamp, the yaw to
+    the z angle of the ego-frame rotation; with ``filter_tracks`` the reference's per-label
+    top-k by summed score is applied.
+    """
+    from scipy.spatial.transform import Rotation
+
+    log_dir = Path(log_dir)
+    frames = [f for f in frames if len(f["track_id"])]
+    if not frames:
+        raise LogLoadError(f"log {log_dir.name}: the tracker predictions have no boxes")
+    has_score = all("score" in f for f in frames)
+    kept = _kept_track_ids(frames) if filter_tracks and has_score else None
+    stamps = np.array([int(f["timestamp_ns"]) for f in frames], dtype=np.int64)
+    ego_rot, ego_trans = _ego_poses(log_dir, stamps)
+    parts = []
+    for f, rot, trans in zip(frames, ego_rot, ego_trans):
+        ids = np.asarray(f["track_id"])
+        keep = np.ones(len(ids), bool) if kept is None else np.isin(ids, list(kept))
+        city = np.asarray(f["translation_m"], float)[keep]
+        ego = (city - trans) @ rot
+        yaw_city = np.asarray(f["yaw"], float)[keep]
+        rel = np.einsum("ji,njk->nik", rot, Rotation.from_euler("z", yaw_city[:, None]).as_matrix())
+        yaw = Rotation.from_matrix(rel).as_euler("zxy")[:, 0] if len(rel) else yaw_city
+        size = np.asarray(f["size"], float)[keep]
+        names = np.asarray(f.get("name", f.get("label")))[keep]
+        parts.append(pd.DataFrame({
+            "timestamp_ns": int(f["timestamp_ns"]), "track_uuid": ids[keep].astype(str),
+            "category": names.astype(str), "length_m": size[:, 0], "width_m": size[:, 1],
+            "height_m": size[:, 2], "qw": np.cos(yaw / 2), "qx": 0.0, "qy": 0.0,
+            "qz": np.sin(yaw / 2), "tx_m": ego[:, 0], "ty_m": ego[:, 1], "tz_m": ego[:, 2],
+            "score": np.asarray(f["score"], float)[keep] if has_score else 1.0}))
+    table = pd.concat(parts, ignore_index=True)
+    return table, table["score"].to_numpy(float)
+
+
+def load_tracker_log(log_dir: str | Path, predictions, filter_tracks: bool = True) -> LogData:
+    """LogData whose tracks are a tracker's predictions instead of the annotations.
+
+    ``predictions``: the tracking-submission dict ``{log_id: [frame, ...]}`` (or a path to its
+    pickle), or this log's list of frames. Frames hold city-frame ``translation_m``, ``size``,
+    ``yaw``, ``name`` (or ``label``), ``track_id`` and ``score``; scores are kept in
+    ``LogData.score``. The ego track is synthesized as for annotations without one.
+    """
+    import pickle
+
+    path = Path(log_dir).resolve()
+    if isinstance(predictions, (str, Path)):
+        with open(predictions, "rb") as fh:
+            predictions = pickle.load(fh)
+    frames = predictions.get(path.name) if isinstance(predictions, dict) else predictions
+    if frames is None:
+        raise LogLoadError(f"log {path.name}: not in the tracker predictions")
+    table, score = tracker_table(path, list(frames), filter_tracks)
+    return frame_from_table(path, table, score=score)

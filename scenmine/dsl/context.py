@@ -264,10 +264,21 @@ def _resolve(log_dir: str) -> str:
     return str(Path(log_dir).resolve())
 
 
+_registered: dict[str, LogData] = {}
+
+
+def use_log(log: LogData) -> LogContext:
+    """Make ``get_context(log.log_dir)`` return this log in this process (e.g. a log whose
+    tracks are tracker predictions, scenmine.data.logs.load_tracker_log)."""
+    _registered[_resolve(str(log.log_dir))] = log
+    return context_of(log)
+
+
 def get_context(log_dir) -> LogContext:
     """LogContext of ``log_dir`` (a path, or a LogData / LogContext), cached per log."""
     if isinstance(log_dir, LogContext):
         return log_dir
     if isinstance(log_dir, LogData):
         return context_of(log_dir)
-    return context_of(load_log(_resolve(str(log_dir))))
+    key = _resolve(str(log_dir))
+    return context_of(_registered.get(key) or load_log(key))

@@ -264,3 +264,28 @@ def test_post_process_default_and_legacy(log):
     assert "walks_out" not in old  # single-timestamp referral removed
     assert set(old["parked"].tolist()) == ts(range(35, 50))  # 5 samples dilated to 15
     assert post_process({}, log) == ({}, {})
+
+
+def test_tracker_predictions_as_tracks(log):
+    """Tracking-submission frames (city-frame boxes with scores) load like annotations."""
+    from scenmine.data.logs import load_tracker_log
+    from scenmine.dsl.context import _registered, use_log
+
+    frames = []
+    for j, t in enumerate(log.timestamps):
+        m = log.valid[:, j] & (log.categories != "EGO_VEHICLE")
+        frames.append(dict(timestamp_ns=int(t), translation_m=log.translation_city[m, j],
+                           size=log.size[m, j], yaw=log.yaw_city[m, j], name=log.categories[m],
+                           label=log.categories[m], track_id=np.flatnonzero(m),
+                           score=np.where(m, 0.5, 0)[m]))
+    tracked = load_tracker_log(log.log_dir, {log.log_id: frames})
+    assert list(tracked.uuids[:-1]) == [str(i) for i in range(len(log.uuids) - 1)]
+    assert np.allclose(tracked.translation_city, log.translation_city, equal_nan=True)
+    assert np.nanmax(tracked.score[:-1]) == 0.5 and tracked.score[-1, 0] == 1.0
+    try:
+        use_log(tracked)
+        turned = D["turning"](D["get_objects_of_category"](log.log_dir, "VEHICLE"), log.log_dir)
+        assert got(turned, str(log.track_index["turner"])) == \
+            got(D["turning"](D["get_objects_of_category"](log, "VEHICLE"), log), "turner")
+    finally:
+        _registered.clear()
