@@ -289,3 +289,44 @@ def test_tracker_predictions_as_tracks(log):
             got(D["turning"](D["get_objects_of_category"](log, "VEHICLE"), log), "turner")
     finally:
         _registered.clear()
+
+
+def test_camera_view_and_color_from_calibration_and_images(tmp_path):
+    """One forward camera at the ego origin; a red car 10 m ahead, a grey one behind."""
+    from PIL import Image
+    from scipy.spatial.transform import Rotation
+
+    from scenmine.dsl import camera
+
+    log = make_log(tmp_path, {
+        "ahead": ("REGULAR_VEHICLE", lambda t: (10.0, 0.0, 0.0), CAR, ALL),
+        "behind": ("REGULAR_VEHICLE", lambda t: (-10.0, 0.0, 0.0), CAR, ALL)})
+    cam = np.array([[0, 0, 1], [-1, 0, 0], [0, -1, 0]], float)  # ego <- camera (z forward)
+    x, y, z, w = Rotation.from_matrix(cam).as_quat()
+    calib = log.log_dir / "calibration"
+    calib.mkdir()
+    pd.DataFrame({"sensor_name": ["ring_front_center"], "qw": [w], "qx": [x], "qy": [y], "qz": [z],
+                  "tx_m": [0.0], "ty_m": [0.0], "tz_m": [0.0]}).to_feather(
+        calib / "egovehicle_SE3_sensor.feather")
+    pd.DataFrame({"sensor_name": ["ring_front_center"], "fx_px": [100.0], "fy_px": [100.0],
+                  "cx_px": [100.0], "cy_px": [50.0], "k1": [0.0], "k2": [0.0], "k3": [0.0],
+                  "height_px": [100], "width_px": [200]}).to_feather(calib / "intrinsics.feather")
+    cars = D["get_objects_of_category"](log, category="REGULAR_VEHICLE")
+    assert D["within_camera_view"](cars, log, camera="ring_front_center") == \
+        {"ahead": sorted(ts(ALL)), "behind": []}
+    with pytest.raises(ValueError):
+        D["within_camera_view"](cars, log, camera="ring_rear_left")
+    camera.reset_warnings()
+    with pytest.warns(RuntimeWarning, match="no camera images"):
+        assert D["is_color"](cars, log, color="red") == cars
+    img = np.full((100, 200, 3), 128, np.uint8)
+    img[35:65, 80:120] = (200, 20, 20)  # the projected box is about u 87-113, v 41-59
+    folder = log.log_dir / "sensors" / "cameras" / "ring_front_center"
+    folder.mkdir(parents=True)
+    Image.fromarray(img).save(folder / f"{TS[10]}.jpg")
+    log._cache.pop("dsl_context", None)
+    assert D["is_color"](cars, log, color="red") == {"ahead": sorted(ts(ALL)), "behind": []}
+    assert D["is_color"](cars, log, color="blue") == {"ahead": [], "behind": []}
+    assert camera.classify_color((250, 250, 250)) == "white"
+    assert camera.classify_color((20, 20, 20)) == "black"
+    assert camera.classify_color((40, 60, 200)) == "blue"
