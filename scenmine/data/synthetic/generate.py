@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +19,7 @@ EPOCH_NS = 315_960_000_000_000_000  # early 2020 in the logs' clock, like the re
 
 def timestamps(rng: np.random.Generator) -> np.ndarray:
     """156 lidar sweep times at 10 Hz with microsecond jitter (int64 ns)."""
-    base = EPOCH_NS + int(rng.integers(0, 40_000_000)) * 1_000_000_000
+    base = EPOCH_NS + int(rng.integers(0, 20_000_000)) * 1_000_000_000
     jitter = rng.integers(-300, 300, scenes.N_T) * 1000
     return base + np.arange(scenes.N_T, dtype=np.int64) * 100_000_000 + jitter
 
@@ -79,7 +80,11 @@ def generate(out: Path, seed: int = 0, n_logs: int = 10) -> dict:
             for p in PROMPTS:
                 referred, related = lg["truth"][p["key"]]
                 referred, related = to_timestamps(referred, lg["ts"]), to_timestamps(related, lg["ts"])
-                gt[(log_id, p["prompt"])] = build_frames(log, referred, related, p["prompt"])
+                key = (sys.intern(log_id), sys.intern(p["prompt"]))
+                frames = build_frames(log, referred, related, p["prompt"])
+                for f in frames:  # one shared key object: pickles identically on every run
+                    f["seq_id"], f["description"] = key, key[1]
+                gt[key] = frames
                 summary[log_id][p["prompt"]] = sorted(referred)
         save_pkl(gt, out / "ground_truth" / f"{split}.pkl")
     (out / "summary.json").write_text(json.dumps(summary, indent=1))

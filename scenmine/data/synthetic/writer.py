@@ -7,12 +7,14 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.feather as feather
 
 from scenmine.data.synthetic.motion import Actor
 from scenmine.data.synthetic.world import World
 
 RASTER_SCALE = 1 / 0.3  # ground-height raster: 30 cm cells, as in the real logs
-ANNOTATION_DTYPES = {"timestamp_ns": "int64", "track_uuid": "string", "category": "string",
+ANNOTATION_DTYPES = {"timestamp_ns": "int64", "track_uuid": object, "category": object,
                      "length_m": "float64", "width_m": "float64", "height_m": "float64",
                      "qw": "float64", "qx": "float64", "qy": "float64", "qz": "float64",
                      "tx_m": "float64", "ty_m": "float64", "tz_m": "float64",
@@ -88,14 +90,19 @@ def vector_map(world: World, place: Placement) -> dict:
     return {"pedestrian_crossings": crossings, "lane_segments": lanes, "drivable_areas": areas}
 
 
+def _feather(df: pd.DataFrame, path: Path) -> None:
+    """Feather v2 without an index column, like the real logs' files."""
+    feather.write_feather(pa.Table.from_pandas(df, preserve_index=False), path)
+
+
 def write_log(log_dir: Path, world: World, ego: Actor, actors: list[Actor], ts: np.ndarray,
               place: Placement) -> None:
     """annotations.feather, city_SE3_egovehicle.feather and map/ for one log."""
     log_id = log_dir.name
     map_dir = log_dir / "map"
     map_dir.mkdir(parents=True)
-    annotations(ego, actors, ts).to_feather(log_dir / "annotations.feather")
-    ego_poses(ego, ts, place).to_feather(log_dir / "city_SE3_egovehicle.feather")
+    _feather(annotations(ego, actors, ts), log_dir / "annotations.feather")
+    _feather(ego_poses(ego, ts, place), log_dir / "city_SE3_egovehicle.feather")
     vmap = vector_map(world, place)
     name = f"log_map_archive_{log_id}____{place.city}_city_{place.city_num}.json"
     (map_dir / name).write_text(json.dumps(vmap))
