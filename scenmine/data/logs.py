@@ -231,7 +231,7 @@ def _kept_track_ids(frames: list[dict], large=TRACKER_TOPK_LARGE) -> set:
             for t in stats[tid][0]:
                 per_frame[t] += 1
         i = max(top - 1, 0)
-        for t in per_frame:  # every frame keeps at least one track where possible
+        for t in per_frame:  # noqa: PLC0206 - every frame keeps at least one track if possible
             while per_frame[t] == 0 and i < len(ids):
                 if t in stats[ids[i][0]][0]:
                     kept.add(ids[i][0])

@@ -12,14 +12,27 @@ import numpy as np
 
 from scenmine.dsl.camera import is_color, within_camera_view
 from scenmine.dsl.context import LogContext, get_context
-from scenmine.dsl.map_functions import (at_pedestrian_crossing, at_stop_sign, in_drivable_area,
-                                        near_intersection, on_intersection, on_lane_type,
-                                        on_road)
+from scenmine.dsl.map_functions import (
+    at_pedestrian_crossing,
+    at_stop_sign,
+    in_drivable_area,
+    near_intersection,
+    on_intersection,
+    on_lane_type,
+    on_road,
+)
 from scenmine.dsl.output import capture, output_scenario, post_process
 from scenmine.dsl.scenario import reverse_relationship, scenario_and, scenario_not, scenario_or
-from scenmine.dsl.unary import (accelerating, changing_lanes, get_objects_of_category,
-                                has_lateral_acceleration, has_velocity, is_category, stationary,
-                                turning)
+from scenmine.dsl.unary import (
+    accelerating,
+    changing_lanes,
+    get_objects_of_category,
+    has_lateral_acceleration,
+    has_velocity,
+    is_category,
+    stationary,
+    turning,
+)
 
 RELATIONAL_NAMES = ("has_objects_in_relative_direction", "get_objects_in_relative_direction",
                     "facing_toward", "heading_toward", "being_crossed_by", "near_objects",

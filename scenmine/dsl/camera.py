@@ -40,7 +40,7 @@ def _cameras(ctx: LogContext) -> dict | None:
         try:
             poses = pd.read_feather(folder / "egovehicle_SE3_sensor.feather")
             intr = pd.read_feather(folder / "intrinsics.feather").set_index("sensor_name")
-        except Exception:
+        except (OSError, KeyError, ValueError):
             return None
         from scenmine.data.logs import quat_to_rotation
 

@@ -232,13 +232,13 @@ class LogContext:
             self.cache["lane"] = assign_lanes(self)
         return self.cache["lane"]
 
-    def warm(self) -> "LogContext":
+    def warm(self) -> LogContext:
         """Compute the per-log map lookups now (lanes, drivable area, crossings, turns)."""
         from scenmine.dsl import map_functions as mf
         from scenmine.dsl import unary
 
         none: dict = {}
-        self.lane
+        _ = self.lane
         for func in (mf.in_drivable_area, mf.at_pedestrian_crossing, mf.near_intersection,
                      unary.turning):
             func(none, self)

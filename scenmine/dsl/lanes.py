@@ -55,7 +55,7 @@ class LaneIndex:
             for bound in (ls.right_lane_boundary.xyz[:, :2], ls.left_lane_boundary.xyz[:, :2]):
                 try:
                     pts.append(interp_arc(50, bound))
-                except Exception:  # degenerate boundary: the reference falls back likewise
+                except Exception:  # noqa: BLE001 - degenerate boundary: av2 falls back likewise
                     pts.append(bound)
             samples.append(np.vstack(pts))
         self.samples, self.sample_counts = pad_polygons(samples)

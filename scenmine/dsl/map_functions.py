@@ -5,8 +5,12 @@ import numpy as np
 
 from scenmine.dsl.context import LogContext, _take, _unpack, get_context, pack
 from scenmine.dsl.geometry import dilate_polygon, inside_pairs, polygons_overlap
-from scenmine.dsl.scenario import (filter_by_mask, prepare_relational, relational_output,
-                                   relations_from_mask)
+from scenmine.dsl.scenario import (
+    filter_by_mask,
+    prepare_relational,
+    relational_output,
+    relations_from_mask,
+)
 
 STOP_SIGN_RIGHT_M = 7.0
 

@@ -7,6 +7,7 @@ timestamp collections may be lists, sets or arrays. Functions here never mutate 
 from __future__ import annotations
 
 import inspect
+
 import numpy as np
 
 from scenmine.dsl.context import LogContext, get_context

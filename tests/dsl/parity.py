@@ -60,7 +60,7 @@ def run(code: str, log: Path, output_dir: Path | None = None):
     scope = dict(NAMESPACE, log_dir=Path(log), output_dir=Path(output_dir or "/tmp/scenmine-out"),
                  description="")
     with capture() as records:
-        exec(compile(code, "<program>", "exec"), scope)
+        exec(compile(code, "<program>", "exec"), scope)  # noqa: S102 - trusted test programs
     assert records, "the program never called output_scenario"
     return records[-1][1]
 
@@ -93,6 +93,6 @@ def compare_post(scenario: dict, log: Path, entry: dict) -> dict:
     from scenmine.dsl.output import post_process
 
     referred, related = post_process(scenario, log)
-    flat = lambda d: {(u, int(t)) for u, ts in d.items() for t in ts}  # noqa: E731
+    flat = lambda d: {(u, int(t)) for u, ts in d.items() for t in ts}
     return {"referred": jaccard(flat(referred), flat(entry["post"])),
             "related": jaccard(flat(related), flat(entry.get("post_related", {})))}

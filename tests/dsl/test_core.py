@@ -67,9 +67,10 @@ def make_log(tmp_path, tracks: dict):
     for uuid, (cat, path, (length, width), frames) in tracks.items():
         for j in frames:
             x, y, yaw = path(j * 0.1)
-            rows.append(dict(timestamp_ns=TS[j], track_uuid=uuid, category=cat, length_m=length,
-                             width_m=width, height_m=1.5, qw=np.cos(yaw / 2), qx=0.0, qy=0.0,
-                             qz=np.sin(yaw / 2), tx_m=x, ty_m=y, tz_m=0.0))
+            rows.append({"timestamp_ns": TS[j], "track_uuid": uuid, "category": cat,
+                         "length_m": length, "width_m": width, "height_m": 1.5,
+                         "qw": np.cos(yaw / 2), "qx": 0.0, "qy": 0.0, "qz": np.sin(yaw / 2),
+                         "tx_m": x, "ty_m": y, "tz_m": 0.0})
     return frame_from_table(folder, pd.DataFrame(rows))
 
 
@@ -92,6 +93,12 @@ def left_turn(t):
     return 30 + v + 10, 50 + v * (t - 4), np.pi / 2
 
 
+def right_turn(t):
+    """The left turn mirrored in the x axis."""
+    x, y, a = left_turn(t)
+    return x, -y, -a
+
+
 def lane_change(t):
     """East at 10 m/s in lane 1, drifting left into lane 2 between t = 1.05 s and 3.05 s."""
     return -90 + 10 * t, float(np.clip(1.75 * (t - 1.05), 0, 3.5)), 0.0
@@ -99,7 +106,7 @@ def lane_change(t):
 
 TRACKS = {
     "turner": ("REGULAR_VEHICLE", left_turn, CAR, ALL),
-    "mirror": ("REGULAR_VEHICLE", lambda t: (lambda x, y, a: (x, -y, -a))(*left_turn(t)), CAR, ALL),
+    "mirror": ("REGULAR_VEHICLE", right_turn, CAR, ALL),
     "changer": ("REGULAR_VEHICLE", lane_change, CAR, ALL),
     "parked": ("REGULAR_VEHICLE", lambda t: (-50 + 0.01 * np.sin(7 * t), 7.0, 0.0), CAR, ALL),
     "speeder": ("BUS", lambda t: (-95 + t * t, 7.0, 0.0), (12.0, 2.5), ALL),  # 2 m/s^2 in bus lane
@@ -107,7 +114,7 @@ TRACKS = {
     "on_xwalk": ("PEDESTRIAN", lambda t: (-8.0, 2.0 + 0.2 * t, np.pi / 2), PED, ALL),
     "walks_in": ("PEDESTRIAN", lambda t: (-20 + 2 * t, 2.0, 0.0), PED, ALL),
     "walks_out": ("PEDESTRIAN", lambda t: (-8.05 + 2 * t, 2.0, 0.0), PED, ALL),
-    "in_junction": ("REGULAR_VEHICLE", lambda t: (10.0, 0.0, 0.0), CAR, range(0, 30)),
+    "in_junction": ("REGULAR_VEHICLE", lambda t: (10.0, 0.0, 0.0), CAR, range(30)),
     "seen_once": ("PEDESTRIAN", lambda t: (-30.0, 20.0, 0.0), PED, [5]),
 }
 
@@ -250,7 +257,7 @@ def test_output_scenario_capture_and_validation(log):
 
 
 def test_post_process_default_and_legacy(log):
-    far, near = ts(range(0, 10)), ts(range(40, 45))
+    far, near = ts(range(10)), ts(range(40, 45))
     scenario = {"turner": {"changer": far}, "parked": {"speeder": near, "mirror": far},
                 "walks_out": [int(TS[3])], "cyclist": []}
     referred, related = post_process(scenario, log, eval_only=False)
@@ -274,10 +281,10 @@ def test_tracker_predictions_as_tracks(log):
     frames = []
     for j, t in enumerate(log.timestamps):
         m = log.valid[:, j] & (log.categories != "EGO_VEHICLE")
-        frames.append(dict(timestamp_ns=int(t), translation_m=log.translation_city[m, j],
-                           size=log.size[m, j], yaw=log.yaw_city[m, j], name=log.categories[m],
-                           label=log.categories[m], track_id=np.flatnonzero(m),
-                           score=np.where(m, 0.5, 0)[m]))
+        frames.append({"timestamp_ns": int(t), "translation_m": log.translation_city[m, j],
+                       "size": log.size[m, j], "yaw": log.yaw_city[m, j],
+                       "name": log.categories[m], "label": log.categories[m],
+                       "track_id": np.flatnonzero(m), "score": np.full(m.sum(), 0.5)})
     tracked = load_tracker_log(log.log_dir, {log.log_id: frames})
     assert list(tracked.uuids[:-1]) == [str(i) for i in range(len(log.uuids) - 1)]
     assert np.allclose(tracked.translation_city, log.translation_city, equal_nan=True)

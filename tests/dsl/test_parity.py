@@ -6,9 +6,8 @@ DSL name not implemented yet is skipped with the names. Targets (issue 3): mean 
 """
 from __future__ import annotations
 
-import pytest
-
 import parity  # tests/dsl/parity.py: pytest puts this folder on sys.path (no __init__.py)
+import pytest
 
 pytestmark = pytest.mark.skipif(not parity.available(), reason=parity.SKIP_REASON)
 
