@@ -29,9 +29,9 @@ class ScriptedServer(ThreadingHTTPServer):
     def url(self) -> str:
         return f"http://127.0.0.1:{self.server_address[1]}"
 
-    def next_reply(self, path: str, body) -> dict:
+    def next_reply(self, path: str, body, headers: dict | None = None) -> dict:
         with self.lock:
-            self.requests.append({"path": path, "body": body})
+            self.requests.append({"path": path, "body": body, "headers": headers or {}})
             if callable(self.script):
                 return self.script(path, body)
             if not self.script:
@@ -69,7 +69,8 @@ class _Handler(BaseHTTPRequestHandler):
         if not any(path.endswith(p) for p in self.server.paths):
             reply = {"status": 404, "json": {"error": {"message": f"no route {path}"}}}
         else:
-            reply = self.server.next_reply(path, body)
+            reply = self.server.next_reply(path, body, {k.lower(): v for k, v in
+                                                        self.headers.items()})
         time.sleep(reply.get("delay_s", 0))
         data = reply["raw"].encode() if "raw" in reply else json.dumps(reply["json"]).encode()
         self.send_response(reply.get("status", 200))

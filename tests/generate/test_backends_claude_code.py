@@ -30,13 +30,16 @@ def cli(monkeypatch, tmp_path, namespace, fake_logs):
     return make
 
 
-def test_program_read_from_written_file_and_env_passed(cli):
-    b = cli("file", env={"ANTHROPIC_BASE_URL": "http://127.0.0.1:1/glm"}, model="glm-5.1")
+def test_program_read_from_written_file_and_env_passed(cli, monkeypatch):
+    monkeypatch.setenv("ZAI_API_KEY", "zai-secret")
+    b = cli("file", env={"ANTHROPIC_BASE_URL": "http://127.0.0.1:1/glm"}, model="glm-5.1",
+            env_from={"ANTHROPIC_AUTH_TOKEN": "ZAI_API_KEY"})
     resp = b.chat(MSGS)
     assert "```python\nvehicles = get_objects_of_category" in resp.text
     assert resp.cost_usd == 0.0123 and (resp.input_tokens, resp.output_tokens) == (120, 30)
     seen = cli.log()
     assert seen["env"]["ANTHROPIC_BASE_URL"] == "http://127.0.0.1:1/glm"
+    assert seen["env"]["ANTHROPIC_AUTH_TOKEN"] == "zai-secret"
     assert {"DSL.md", "CATEGORIES.txt", "CLAUDE.md", "dry_run.py"} <= set(seen["files"])
     argv = seen["argv"]
     assert argv[argv.index("-p") + 1] == "cars"

@@ -29,6 +29,8 @@ def test_text_answer_usage_and_cost(monkeypatch):
     assert resp.text == "hello" and (resp.input_tokens, resp.output_tokens) == (1000, 500)
     assert b.totals.calls == 1 and b.totals.cost_usd == pytest.approx(0.006)
     assert srv.requests[0]["body"]["model"] == "glm-5.1"
+    assert srv.requests[0]["body"]["max_tokens"] == 4096
+    assert srv.requests[0]["headers"]["authorization"] == "Bearer sk-test"
 
 
 def test_tool_call_round_trip():

@@ -38,6 +38,7 @@ class ClaudeCodeBackend(ChatBackend):
     def __init__(self, model: str | None = None, command: str = "claude",
                  max_turns: int = 30, allowed_tools: list[str] | None = None,
                  extra_args: list[str] | None = None, env: dict | None = None,
+                 env_from: dict | None = None,
                  scratch_root: str | None = None, keep_scratch: bool = False,
                  dry_run_logs: list[str] | None = None, dry_run_runner: str | None = None,
                  solution_file: str = "solution.py", timeout_s: float = 900.0, **kw):
@@ -48,6 +49,9 @@ class ClaudeCodeBackend(ChatBackend):
                                                     f"Bash({sys.executable} dry_run.py:*)"])
         self.extra_args = [str(a) for a in extra_args or []]
         self.env = {str(k): str(v) for k, v in (env or {}).items() if v is not None}
+        for target, source in (env_from or {}).items():  # secrets by variable name only
+            if os.environ.get(str(source)):
+                self.env[str(target)] = os.environ[str(source)]
         self.scratch_root, self.keep_scratch = scratch_root, keep_scratch
         self.dry_run_logs = [str(p) for p in dry_run_logs or []]
         self.dry_run_runner, self.solution_file = dry_run_runner, solution_file

@@ -39,11 +39,12 @@ class OpenAIBackend(ChatBackend):
 
     def __init__(self, model: str, base_url: str | None = None,
                  api_key_env: str | None = "OPENAI_API_KEY", extra_body: dict | None = None,
-                 **kw):
+                 token_param: str = "max_tokens", **kw):
         super().__init__(model, **kw)
         self.base_url = base_url or "https://api.openai.com/v1"
         self.api_key_env = api_key_env
         self.extra_body = dict(extra_body or {})
+        self.token_param = token_param  # "max_completion_tokens" for OpenAI reasoning models
         self._client = None
 
     def endpoint(self) -> str:
@@ -65,7 +66,7 @@ class OpenAIBackend(ChatBackend):
     def _call(self, messages, tools) -> ChatResponse:
         import openai
         kwargs: dict = {"model": self.model, "messages": to_openai_messages(messages),
-                        "temperature": self.temperature, "max_tokens": self.max_tokens}
+                        "temperature": self.temperature, self.token_param: self.max_tokens}
         if tools:
             kwargs["tools"] = to_openai_tools(tools)
         if self.extra_body:
