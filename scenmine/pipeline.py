@@ -226,6 +226,9 @@ def run(cfg: DictConfig, run_dir: str | Path) -> RunResult:
             log.warning("no ground truth for this dataset: evaluation skipped; the submission "
                         "is at %s", submission_path)
         metrics["wall_seconds"] = time.perf_counter() - start
+        for kind in ("generate", "execute"):
+            metrics[f"units.{kind}.reused"] = store.hits.get(kind, 0)
+            metrics[f"units.{kind}.computed"] = store.writes.get(kind, 0)
         tracker.log_metrics(metrics)
         _log_artifacts(tracker, run_dir, dataset, programs, executions, failures, evaluation)
         return RunResult(run_dir, metrics, programs, executions, failures, evaluation,
