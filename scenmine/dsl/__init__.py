@@ -64,6 +64,16 @@ if _relational is not None:
 
 MISSING = tuple(name for name in RELATIONAL_NAMES if name not in NAMESPACE)
 
-__all__ = ["NAMESPACE", "MISSING", "LogContext", "get_context", "capture", "output_scenario",
+# the category names programs may pass: the 30 AV2 annotation categories, the ego, and the
+# super-categories ANY and VEHICLE
+CATEGORIES = ("ANIMAL", "ARTICULATED_BUS", "BICYCLE", "BICYCLIST", "BOLLARD", "BOX_TRUCK", "BUS",
+              "CONSTRUCTION_BARREL", "CONSTRUCTION_CONE", "DOG", "LARGE_VEHICLE",
+              "MESSAGE_BOARD_TRAILER", "MOBILE_PEDESTRIAN_CROSSING_SIGN", "MOTORCYCLE",
+              "MOTORCYCLIST", "OFFICIAL_SIGNALER", "PEDESTRIAN", "RAILED_VEHICLE",
+              "REGULAR_VEHICLE", "SCHOOL_BUS", "SIGN", "STOP_SIGN", "STROLLER",
+              "TRAFFIC_LIGHT_TRAILER", "TRUCK", "TRUCK_CAB", "VEHICULAR_TRAILER", "WHEELCHAIR",
+              "WHEELED_DEVICE", "WHEELED_RIDER", "EGO_VEHICLE", "ANY", "VEHICLE")
+
+__all__ = ["NAMESPACE", "MISSING", "CATEGORIES", "LogContext", "get_context", "capture", "output_scenario",
            "post_process"] + [n for n in NAMESPACE if n not in ("np", "Path", "Literal")]
 globals().update({n: NAMESPACE[n] for n in NAMESPACE if n not in globals()})

@@ -34,10 +34,11 @@ def inside_pairs(xy: np.ndarray, polygons: list[np.ndarray]) -> tuple[np.ndarray
     hi = np.array([p[:, :2].max(0) for p in polygons])
     tree = shapely.STRtree(shapely.box(*lo.T, *hi.T))
     pi, qi = tree.query(shapely.points(xy[ok]))
-    pi = ok[pi]
+    order = np.argsort(qi, kind="stable")
+    pi, qi = ok[pi[order]], qi[order]
+    starts = np.flatnonzero(np.r_[True, qi[1:] != qi[:-1]])
     hits_p, hits_q = [], []
-    for q in np.unique(qi):
-        p = pi[qi == q]
+    for p, q in zip(np.split(pi, starts[1:]), qi[starts]):
         p = p[point_in_polygon(xy[p], polygons[q])]
         hits_p.append(p)
         hits_q.append(np.full(len(p), q))

@@ -49,6 +49,8 @@ class LaneIndex:
         self.left_neighbor = self._indices([ls.left_neighbor_id for ls in self.segments])
         self.right_neighbor = self._indices([ls.right_neighbor_id for ls in self.segments])
         self.polygons = [ls.polygon_boundary[:, :2] for ls in self.segments]
+        self.left_bounds = [ls.left_lane_boundary.xyz[:, :2] for ls in self.segments]
+        self.right_bounds = [ls.right_lane_boundary.xyz[:, :2] for ls in self.segments]
         samples = []
         for ls in self.segments:
             pts = []
@@ -71,6 +73,13 @@ class LaneIndex:
         d = np.abs(self.samples[li] - xy[pi][:, None, :]).max(-1).min(-1)
         keep = d < NEARBY_M  # padding repeats a sample, so it does not change the minimum
         return pi[keep], li[keep]
+
+    def across(self, xy: np.ndarray, q: int) -> np.ndarray:
+        """Fraction across lane q from its left boundary of points (M,2); NaN outside it."""
+        if q < 0:
+            return np.full(len(xy), np.nan)
+        return within_lane(np.asarray(xy, float)[:, :2], self.left_bounds[q],
+                           self.right_bounds[q], self.polygons[q])[1]
 
     def nearby(self, xy: np.ndarray, radius: float) -> np.ndarray:
         """Lane indices (map order) with a boundary sample within ``radius`` (L-inf) of xy."""
@@ -127,23 +136,31 @@ def pos_within_lane(pos: np.ndarray, ls) -> tuple[float | None, float | None]:
     Mirrors the reference's get_pos_within_lane, including its use of the absolute projection
     length; (None, None) outside the lane's polygon.
     """
-    if ls is None or not point_in_polygon(pos[None, :2], ls.polygon_boundary[:, :2])[0]:
+    if ls is None:
         return None, None
-    p = np.asarray(pos, float)[:2]
+    along, across = within_lane(np.asarray(pos, float)[None, :2], ls.left_lane_boundary.xyz[:, :2],
+                                ls.right_lane_boundary.xyz[:, :2], ls.polygon_boundary[:, :2])
+    return (None, None) if np.isnan(across[0]) else (float(along[0]), float(across[0]))
+
+
+def within_lane(xy: np.ndarray, left: np.ndarray, right: np.ndarray, polygon: np.ndarray):
+    """Vectorised pos_within_lane over points (M,2): (along, across) arrays, NaN outside."""
+    rows = np.arange(len(xy))
     found = []
-    for line in (ls.left_lane_boundary.xyz[:, :2], ls.right_lane_boundary.xyz[:, :2]):
+    for line in (left, right):
         start, seg = line[:-1], np.diff(line, axis=0)
-        length = np.linalg.norm(seg, axis=1)
+        length = np.sqrt(np.einsum("ij,ij->i", seg, seg))
         direction = seg / length[:, None]
-        dot = np.sum((p - start) * direction, axis=1)
-        proj = dot[:, None] * direction
+        dot = np.einsum("mij,ij->mi", xy[:, None, :] - start[None], direction)  # (M,S)
+        proj = dot[..., None] * direction[None]
         plen = np.abs(dot)
-        point = np.where((plen <= length)[:, None], start + proj, line[1:])
-        k = int(np.argmin(np.linalg.norm(p - point, axis=1)))
-        found.append((start[k] + proj[k], length[:k].sum() + plen[k], length.sum()))
+        point = np.where((plen <= length)[..., None], start[None] + proj, line[None, 1:])
+        k = np.argmin(np.sum((xy[:, None, :] - point) ** 2, axis=-1), axis=1)
+        cum = np.concatenate([[0.0], np.cumsum(length)])
+        found.append((start[k] + proj[rows, k], cum[k] + plen[rows, k], cum[-1]))
     (lp, ld, lt), (rp, rd, rt) = found
     along = ((ld + rd) / 2) / ((lt + rt) / 2)
-    width = np.linalg.norm(lp - rp)
-    lateral = (lp - rp) / width
-    across = abs(np.dot(p - lp, lateral)) / width
-    return along, across
+    width = np.hypot(*(lp - rp).T)
+    across = np.abs(np.einsum("ij,ij->i", xy - lp, (lp - rp) / width[:, None])) / width
+    inside = point_in_polygon(xy, polygon)
+    return np.where(inside, along, np.nan), np.where(inside, across, np.nan)

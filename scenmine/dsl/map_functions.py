@@ -52,8 +52,9 @@ def near_intersection(track_candidates, log_dir, threshold=5):
     ctx = get_context(log_dir)
 
     def compute():
-        polys = [dilate_polygon(ls.polygon_boundary[:, :2], threshold)
-                 for ls in ctx.lanes.segments if ls.is_intersection]
+        lanes = ctx.lanes
+        polys = [dilate_polygon(lanes.polygons[q], threshold)
+                 for q in np.flatnonzero(lanes.is_intersection)]
         return _points_in_any(ctx, polys)
 
     return filter_by_mask(track_candidates, ctx, ctx.memo(("near_intersection", threshold), compute))

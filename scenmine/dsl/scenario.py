@@ -131,10 +131,17 @@ def filter_by_mask(track_candidates, log_dir, mask: np.ndarray) -> dict:
     """
     ctx = get_context(log_dir)
     out = {}
+    col = ctx.time_index.get
     for uuid, value in to_scenario_dict(track_candidates, ctx, copy=False).items():
         i = ctx.index.get(uuid)
-        kept = set() if i is None else set(ctx.timestamps[mask[i]].tolist())
-        out[uuid] = at_timestamps(value, kept)
+        if i is None:
+            out[uuid] = {} if isinstance(value, dict) else []
+        elif isinstance(value, dict):
+            out[uuid] = at_timestamps(value, set(ctx.timestamps[mask[i]].tolist()))
+        else:  # flat: look the timestamps up as columns
+            cols = np.fromiter((col(t, -1) for t in value), dtype=np.int64, count=len(value))
+            cols = np.unique(cols[cols >= 0])
+            out[uuid] = ctx.timestamps[cols[mask[i, cols]]].tolist()
     return out
 
 

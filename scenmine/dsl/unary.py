@@ -8,7 +8,6 @@ from __future__ import annotations
 import numpy as np
 
 from scenmine.dsl.context import LogContext, _take, _unpack, get_context, pack
-from scenmine.dsl.lanes import pos_within_lane
 from scenmine.dsl.scenario import filter_by_mask, to_scenario_dict
 
 TURN_ANGLE_DEG = 45.0
@@ -115,9 +114,8 @@ def turning(track_candidates, log_dir, direction=None):
 
 
 # ----------------------------------------------------------------------------- lane changes
-def _boundary_cos(ls, side: str, pos: np.ndarray, vel: np.ndarray) -> float:
+def _boundary_cos(bound: np.ndarray, side: str, pos: np.ndarray, vel: np.ndarray) -> float:
     """|cos| between the track's velocity and the crossed boundary near pos (reference rule)."""
-    bound = (ls.right_lane_boundary if side == "right" else ls.left_lane_boundary).xyz[:, :2]
     near = int(np.argmin(np.linalg.norm(bound - pos[:2], axis=1)))
     # the reference clamps the left side with min(0, ...) instead of max(0, ...)
     lo = max(0, near - 1) if side == "right" else min(0, near - 1)
@@ -147,8 +145,9 @@ def _lane_change_mask(ctx: LogContext, direction) -> np.ndarray:
             k += 1
             cols = order[r, :length[r]]
             pos, vel = ctx.pos[r, cols], ctx.vel[r, cols]
-            ls = lanes.segments[lp[r, k - 1]]
-            if _boundary_cos(ls, side, pos[k], vel[k]) >= LANE_CHANGE_MIN_COS:
+            q = lp[r, k - 1]
+            bound = (lanes.right_bounds if side == "right" else lanes.left_bounds)[q]
+            if _boundary_cos(bound, side, pos[k], vel[k]) >= LANE_CHANGE_MIN_COS:
                 for c in _expand(ctx, lp[r, :length[r]], pos, k, side):
                     out[r, cols[c]] = True
     return out & ~turn_mask(ctx, None)
@@ -156,17 +155,16 @@ def _lane_change_mask(ctx: LogContext, direction) -> np.ndarray:
 
 def _expand(ctx: LogContext, lane_seq, pos, k: int, side: str) -> list[int]:
     """Sample indices around a lane crossing at k while the lateral position keeps moving."""
-    memo: dict = {}
+    across = np.full(len(lane_seq), np.nan)
+    for q in np.unique(lane_seq[lane_seq >= 0]):
+        on = lane_seq == q
+        across[on] = ctx.lanes.across(pos[on, :2], int(q))
 
-    def across(i):
-        if i not in memo:
-            ls = ctx.lanes.segments[lane_seq[i]] if lane_seq[i] >= 0 else None
-            memo[i] = pos_within_lane(pos[i], ls)[1]
-        return memo[i]
-
-    def moving(i, j):  # from sample i to j
-        a, b = across(i), across(j)
-        return bool(a and b and (a > b if side == "left" else a < b))
+    def moving(i, j):  # from sample i to j; the reference skips None and 0.0 alike
+        a, b = across[i], across[j]
+        if not (a and b) or np.isnan(a) or np.isnan(b):
+            return False
+        return a > b if side == "left" else a < b
 
     picked, s = [], k - 1
     while s > 0:
