@@ -23,6 +23,8 @@ from scenmine.data.logs import LogLoadError, load_log
 from scenmine.data.submission import build_frames, save_pkl
 from scenmine.evaluate import METRIC_NAMES, Evaluation, evaluate
 from scenmine.execute.runner import ExecResult, Task, execute_tasks
+from scenmine.generate.accounting import transcripts_json, usage_summary
+from scenmine.generate.backends.base import BackendError
 from scenmine.generate.base import Generation
 from scenmine.store import Store, content_hash
 
@@ -48,10 +50,19 @@ def _cfg_dict(node) -> dict:
     return OmegaConf.to_container(node, resolve=True) if isinstance(node, DictConfig) else dict(node)
 
 
-def build_generator(cfg):
-    """The configured code generator (``llm`` group)."""
-    from hydra.utils import instantiate
-    return instantiate(cfg.llm)
+def training_logs(cfg) -> list[Path]:
+    """Training-split log folders for dry runs and execution feedback (may be empty)."""
+    if cfg.dataset.name == "mini":
+        split_cfg = OmegaConf.merge(cfg.dataset, {"split": "train"})
+        return list(load_dataset(split_cfg).logs.values())
+    folder = cfg.dataset.get("train_logs")
+    return sorted(p for p in Path(folder).iterdir() if p.is_dir()) if folder else []
+
+
+def build_generator(cfg, logs: list[Path] | None = None):
+    """The configured code generator (``llm`` + ``generate`` + ``prompts`` groups)."""
+    from scenmine.generate import build_generator as build
+    return build(cfg, logs=training_logs(cfg) if logs is None else logs)
 
 
 def generate_programs(cfg, prompts: list[str], store: Store, failures: list[dict],
@@ -79,6 +90,10 @@ def generate_programs(cfg, prompts: list[str], store: Store, failures: list[dict
         start = time.perf_counter()
         try:
             gen = generator.generate(prompt, examples[prompt])
+        except BackendError as exc:
+            if exc.fatal:  # a configuration problem (unreachable server, bad key): stop now
+                raise
+            gen = Generation(prompt, None, error=f"backend: {exc}", reason=exc.reason)
         except Exception as exc:  # a backend failure fails only this prompt
             gen = Generation(prompt, None, error=f"backend: {type(exc).__name__}: {exc}")
         gen.usage.setdefault("seconds", time.perf_counter() - start)
@@ -225,6 +240,7 @@ def run(cfg: DictConfig, run_dir: str | Path) -> RunResult:
         else:
             log.warning("no ground truth for this dataset: evaluation skipped; the submission "
                         "is at %s", submission_path)
+        metrics.update(usage_summary(programs.values()))
         metrics["wall_seconds"] = time.perf_counter() - start
         for kind in ("generate", "execute"):
             metrics[f"units.{kind}.reused"] = store.hits.get(kind, 0)
@@ -242,6 +258,7 @@ def _log_artifacts(tracker, run_dir: Path, dataset, programs, executions, failur
     for i, (prompt, gen) in enumerate(sorted(programs.items())):
         body = gen.program if gen.ok else f"# generation failed: {gen.error}\n"
         (prog_dir / f"{i:03d}.py").write_text(f"# prompt: {prompt}\n{body}")
+    (run_dir / "transcripts.json").write_text(transcripts_json(programs.values()))
     table = per_prompt_table(dataset, programs, executions, evaluation)
     table.to_csv(run_dir / "per_prompt_metrics.csv", index=False)
     pd.DataFrame(failures, columns=["stage", "log_id", "prompt", "reason"]).to_csv(
@@ -251,7 +268,8 @@ def _log_artifacts(tracker, run_dir: Path, dataset, programs, executions, failur
         key = f"failures.{f['stage']}.{str(f['reason']).split(':')[0].strip().replace(' ', '_')}"
         by_reason[key] = by_reason.get(key, 0) + 1
     tracker.log_metrics(by_reason)
-    for path in ("programs", "per_prompt_metrics.csv", "failures.csv", "submission.pkl"):
+    for path in ("programs", "per_prompt_metrics.csv", "failures.csv", "submission.pkl",
+                 "transcripts.json"):
         tracker.log_artifact(run_dir / path, "programs" if path == "programs" else None)
     if evaluation is not None and evaluation.out_dir is not None:
         tracker.log_artifact(evaluation.out_dir, "evaluation")
