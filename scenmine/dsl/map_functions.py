@@ -70,6 +70,25 @@ def in_drivable_area(track_candidates, log_dir):
     return filter_by_mask(track_candidates, ctx, ctx.memo(("in_drivable_area",), compute))
 
 
+def _crossing_overlap(ctx: LogContext, distance: float) -> np.ndarray:
+    """(N,T,C) bool: box overlaps crosswalk c grown by ``distance`` m (separating axes)."""
+    def compute():
+        crossings = [pc.polygon[:, :2] for pc in ctx.map.get_scenario_ped_crossings()]
+        out = np.zeros(ctx.valid.shape + (len(crossings),), bool)
+        foot = ctx.footprint("city")[ctx.valid]
+        boxes = np.concatenate([foot, foot[:, :1]], axis=1)
+        lo, hi = boxes.min(axis=1), boxes.max(axis=1)
+        cells = np.argwhere(ctx.valid)
+        for c, poly in enumerate(crossings):
+            grown = dilate_polygon(poly, distance) if distance else poly
+            cand = np.flatnonzero((lo <= grown.max(0)).all(1) & (hi >= grown.min(0)).all(1))
+            r, t = cells[cand].T
+            out[r, t, c] = polygons_overlap(boxes[cand], grown)
+        return out
+
+    return ctx.memo(("crossing_overlap", distance), compute)
+
+
 def _crossing_mask(ctx: LogContext, within_distance: float) -> np.ndarray:
     """The reference's crossing test, including its chaining quirk.
 
@@ -77,30 +96,18 @@ def _crossing_mask(ctx: LogContext, within_distance: float) -> np.ndarray:
     that the (undilated) box overlapped at the previous timestamp, so the chain breaks for
     good at the first timestamp where the box overlaps no crossing.
     """
-    crossings = [pc.polygon[:, :2] for pc in ctx.map.get_scenario_ped_crossings()]
-    if not crossings:
+    touch = _crossing_overlap(ctx, 0)
+    if touch.shape[-1] == 0:
         return np.zeros(ctx.valid.shape, bool)
-    foot = ctx.footprint("city")[ctx.valid]
-    boxes = np.concatenate([foot, foot[:, :1]], axis=1)
-    n, t = ctx.valid.shape
-    touch = np.zeros((n, t, len(crossings)), bool)
-    near = np.zeros((n, t, len(crossings)), bool)
-    lo, hi = boxes.min(axis=1), boxes.max(axis=1)
-    cells = np.argwhere(ctx.valid)
-    for c, poly in enumerate(crossings):
-        grown = dilate_polygon(poly, within_distance)
-        reach = np.vstack([poly[:, :2], grown])
-        cand = np.flatnonzero((lo <= reach.max(0)).all(1) & (hi >= reach.min(0)).all(1))
-        r, t_ = cells[cand].T
-        touch[r, t_, c] = polygons_overlap(boxes[cand], poly)
-        near[r, t_, c] = polygons_overlap(boxes[cand], grown)
+    near = _crossing_overlap(ctx, within_distance)
+    n, t, c = touch.shape
     order, length = pack(ctx.valid)
     touch_p, near_p = _take(touch, order), _take(near, order)
     k = np.arange(t)[None, :]
     any_touch = touch_p.any(-1) & (k < length[:, None])
     alive = np.concatenate([np.ones((n, 1), bool),
                             np.logical_and.accumulate(any_touch, axis=1)[:, :-1]], axis=1)
-    listed = np.concatenate([np.ones((n, 1, len(crossings)), bool), touch_p[:, :-1]], axis=1)
+    listed = np.concatenate([np.ones((n, 1, c), bool), touch_p[:, :-1]], axis=1)
     hit = (listed & near_p).any(-1) & alive
     return _unpack(hit, order, ctx.valid, fill=False)
 
