@@ -11,6 +11,18 @@ AV2_MINI = SHARED / "av2_mini"
 REFAV_PARITY = SHARED / "refav_parity"
 
 
+def compose_cfg(overrides: list[str]):
+    """The real config (conf/), composed with Hydra's compose API and ``overrides``."""
+    from hydra import compose, initialize_config_dir
+    with initialize_config_dir(config_dir=str(REPO / "conf"), version_base="1.3"):
+        return compose(config_name="config", overrides=overrides)
+
+
+@pytest.fixture(scope="session")
+def make_cfg():
+    return compose_cfg
+
+
 @pytest.fixture(scope="session")
 def av2_mini() -> Path:
     """The four real Argoverse 2 logs; tests using it skip where ../shared is absent."""

@@ -5,21 +5,11 @@ from pathlib import Path
 
 import mlflow
 import pytest
-from hydra import compose, initialize_config_dir
-
 from scenmine import pipeline
 from scenmine.track import tracking_uri
 
-CONF = Path(__file__).resolve().parents[1] / "conf"
-
-
-def make_cfg(overrides: list[str]):
-    with initialize_config_dir(config_dir=str(CONF), version_base="1.3"):
-        return compose(config_name="config", overrides=overrides)
-
-
 @pytest.fixture(scope="module")
-def mini_run(mini_root, tmp_path_factory):
+def mini_run(mini_root, tmp_path_factory, make_cfg):
     """One default run on the embedded test split (rules generator, no screening/review/VLM)."""
     tmp = tmp_path_factory.mktemp("run")
     cfg = make_cfg([f"dataset.root={mini_root.parent}", f"tracking.dir={tmp / 'mlruns'}",
@@ -61,7 +51,7 @@ def test_rerun_in_same_folder_reuses_every_unit(mini_run):
     assert again.metrics["units.execute.computed"] == 0
 
 
-def test_real_logs_with_official_ground_truth(av2_mini, tmp_path):
+def test_real_logs_with_official_ground_truth(av2_mini, tmp_path, make_cfg):
     cfg = make_cfg(["dataset=av2", f"dataset.logs={av2_mini / 'logs'}",
                     f"dataset.ground_truth={av2_mini / 'ground_truth' / 'combined_gt_dev.pkl'}",
                     f"tracking.dir={tmp_path / 'mlruns'}", "output.progress=false"])
@@ -70,7 +60,7 @@ def test_real_logs_with_official_ground_truth(av2_mini, tmp_path):
     assert result.metrics["hota_temporal"] > 0.3
 
 
-def test_prompts_without_ground_truth_skip_evaluation(av2_mini, tmp_path):
+def test_prompts_without_ground_truth_skip_evaluation(av2_mini, tmp_path, make_cfg):
     prompts = tmp_path / "prompts.txt"
     prompts.write_text("stopped car\nblorp zoink\n")
     cfg = make_cfg(["dataset=av2", f"dataset.logs={av2_mini / 'logs'}", f"dataset.prompts={prompts}",
