@@ -51,16 +51,25 @@ class LaneIndex:
         self.polygons = [ls.polygon_boundary[:, :2] for ls in self.segments]
         self.left_bounds = [ls.left_lane_boundary.xyz[:, :2] for ls in self.segments]
         self.right_bounds = [ls.right_lane_boundary.xyz[:, :2] for ls in self.segments]
-        samples = []
+        samples = {"right": [], "left": []}
         for ls in self.segments:
-            pts = []
-            for bound in (ls.right_lane_boundary.xyz[:, :2], ls.left_lane_boundary.xyz[:, :2]):
+            for side, found in samples.items():
+                bound = getattr(ls, f"{side}_lane_boundary").xyz[:, :2]
                 try:
-                    pts.append(interp_arc(50, bound))
+                    found.append(interp_arc(50, bound))
                 except Exception:  # noqa: BLE001 - degenerate boundary: av2 falls back likewise
-                    pts.append(bound)
-            samples.append(np.vstack(pts))
-        self.samples, self.sample_counts = pad_polygons(samples)
+                    found.append(bound)
+        # per boundary (L, S, 2), padded by repeating the last sample; NaN samples (as av2 can
+        # produce) make that boundary never 'nearby', as in av2
+        self.samples = [pad_polygons(samples[side])[0] for side in ("right", "left")]
+
+    def _near(self, xy: np.ndarray, lanes) -> np.ndarray:
+        """(K,) bool: a boundary of lane k has a sample within 5 m (L-inf) of point k."""
+        near = np.zeros(len(xy), bool)
+        for pts in self.samples:
+            with np.errstate(invalid="ignore"):
+                near |= np.abs(pts[lanes] - xy[:, None, :]).max(-1).min(-1) < NEARBY_M
+        return near
 
     def _indices(self, ids) -> np.ndarray:
         return np.array([self.id_to_index.get(int(i), -1) if i is not None else -1 for i in ids])
@@ -70,8 +79,7 @@ class LaneIndex:
         pi, li = inside_pairs(xy, self.polygons)
         if len(pi) == 0:
             return pi, li
-        d = np.abs(self.samples[li] - xy[pi][:, None, :]).max(-1).min(-1)
-        keep = d < NEARBY_M  # padding repeats a sample, so it does not change the minimum
+        keep = self._near(xy[pi], li)
         return pi[keep], li[keep]
 
     def across(self, xy: np.ndarray, q: int) -> np.ndarray:
@@ -83,8 +91,12 @@ class LaneIndex:
 
     def nearby(self, xy: np.ndarray, radius: float) -> np.ndarray:
         """Lane indices (map order) with a boundary sample within ``radius`` (L-inf) of xy."""
-        d = np.abs(self.samples - np.asarray(xy, float)[:2]).max(-1).min(-1)
-        return np.flatnonzero(d < radius)
+        xy = np.asarray(xy, float)[:2]
+        near = np.zeros(len(self.segments), bool)
+        for pts in self.samples:
+            with np.errstate(invalid="ignore"):
+                near |= np.abs(pts - xy).max(-1).min(-1) < radius
+        return np.flatnonzero(near)
 
 
 def _vote(cols: np.ndarray, lanes: np.ndarray, rate: np.ndarray, turn: list) -> dict:
