@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from scenmine.data.submission import load_pkl
 from scenmine.data.synthetic import dataset_name, ensure_mini_dataset
 from scenmine.data.synthetic.prompts import PROMPTS
-from scenmine.data.submission import load_pkl
 
 EXPECTED_PROMPTS = [
     "vehicle turning left", "vehicle turning right", "vehicle changing lanes", "parked vehicle",

@@ -48,4 +48,4 @@ def ensure_mini_dataset(root: Path | None = None, seed: int = 0, n_logs: int = D
     return final
 
 
-__all__ = ["ensure_mini_dataset", "dataset_name", "default_root", "GENERATOR_VERSION"]
+__all__ = ["GENERATOR_VERSION", "dataset_name", "default_root", "ensure_mini_dataset"]

@@ -11,6 +11,7 @@ ones rotated by 180 degrees.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 import numpy as np
 
@@ -53,10 +54,11 @@ class Lane:
     predecessors: list[int] = field(default_factory=list)
     left_neighbor: int | None = None
     right_neighbor: int | None = None
+    dense: np.ndarray | None = None  # a finely sampled centreline for motion along curves
 
     @property
     def centerline(self) -> np.ndarray:
-        return (self.left + self.right) / 2
+        return self.dense if self.dense is not None else (self.left + self.right) / 2
 
     @property
     def polygon(self) -> np.ndarray:
@@ -99,8 +101,8 @@ def _straight(p0, p1, n: int = 6) -> np.ndarray:
 def _bezier(p0, h0, p3, h3, n: int = 12) -> np.ndarray:
     """Cubic Bezier from p0 (heading h0) to p3 (heading h3)."""
     p0, p3, h0, h3 = (np.asarray(v, float) for v in (p0, p3, h0, h3))
-    k = 0.55 * np.linalg.norm(p3 - p0)
-    p1, p2 = p0 + k * h0, p3 - k * h3
+    d = p3 - p0  # quarter-ellipse-like: control legs along each heading's own extent
+    p1, p2 = p0 + 0.5523 * abs(d @ h0) * h0, p3 - 0.5523 * abs(d @ h3) * h3
     u = np.linspace(0, 1, n)[:, None]
     return ((1 - u) ** 3) * p0 + 3 * u * (1 - u) ** 2 * p1 + 3 * u * u * (1 - u) * p2 + u ** 3 * p3
 
@@ -119,8 +121,9 @@ def _lane_geometry() -> tuple[dict, dict]:
         east = name[0] == "E"
         edge, length, n = (XB, MAIN_LEN, N_MAIN_SEG) if east else (YB, CROSS_LEN, N_CROSS_SEG)
         cuts = np.linspace(-length, -edge, n + 1)
-        pt = (lambda a: [a, c]) if east else (lambda a: [c, a])
-        pairs = list(zip(cuts, cuts[1:]))
+        def pt(a, c=c, east=east):
+            return [a, c] if east else [c, a]
+        pairs = list(pairwise(cuts))
         roads[name + ":in"] = (kind, w, [np.array([pt(a), pt(b)]) for a, b in pairs])
         roads[name + ":out"] = (kind, w, [np.array([pt(-b), pt(-a)]) for a, b in pairs[::-1]])
         head = (1, 0) if east else (0, 1)
@@ -150,7 +153,7 @@ def build_world(rng: np.random.Generator) -> World:
                         left_mark, right_mark)
             lanes[lane.id] = lane
             ids.append(lane.id)
-        for a, b in zip(ids, ids[1:]):
+        for a, b in pairwise(ids):
             lanes[a].successors.append(b)
             lanes[b].predecessors.append(a)
         by_name[key] = ids
@@ -162,6 +165,8 @@ def build_world(rng: np.random.Generator) -> World:
         kind, w, _ = roads[src + ":in"]
         lane = Lane(next(next_id), f"{src}>{dst}", kind, offset(line, w / 2), offset(line, -w / 2),
                     is_intersection=True)
+        if src[0] != dst[0]:
+            lane.dense = _bezier(p0, h0, p3, h3, n=200)
         lanes[lane.id] = lane
         connectors[(src, dst)] = lane.id
         last_in, first_out = by_name[src + ":in"][-1], by_name[dst + ":out"][0]
@@ -197,7 +202,7 @@ def _link_neighbours(lanes: dict[int, Lane], by_name: dict[str, list[int]]) -> N
         for suffix in (":in", ":out"):
             for direction, prefix in ((d, d), (o, o)):
                 seq = [prefix + n[1:] + suffix for n in names]
-                for inner, outer in zip(seq, seq[1:]):
+                for inner, outer in pairwise(seq):
                     for a, b in zip(by_name[inner], by_name[outer]):
                         lanes[a].right_neighbor, lanes[b].left_neighbor = b, a
             # across the centre line: the opposite inner lane (reversed segment order)

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.feather as feather
+from pyarrow import feather
 
 from scenmine.data.synthetic.motion import Actor
 from scenmine.data.synthetic.world import World
