@@ -146,6 +146,20 @@ RANGES = {
 }
 MIN_MAX = (("min_velocity", "max_velocity"), ("min_accel", "max_accel"),
            ("min_number", "max_number"))
+# Argument names models often write, and what the DSL calls them (first one the function has).
+_DIST = ("within_distance", "distance_thresh", "max_distance", "forward_thresh", "threshold")
+ARG_ALIASES = {
+    "min_speed": ("min_velocity", "minimum_speed"), "max_speed": ("max_velocity",),
+    "speed": ("min_velocity", "minimum_speed"), "velocity": ("min_velocity",),
+    "min_acceleration": ("min_accel",), "max_acceleration": ("max_accel",),
+    "acceleration": ("min_accel",), "distance": _DIST, "max_dist": _DIST, "dist": _DIST,
+    "distance_threshold": _DIST, "within": _DIST, "radius": _DIST, "angle": ("within_angle",
+    "angle_threshold"), "max_angle": ("within_angle", "angle_threshold"),
+    "min_count": ("min_number", "min_objects"), "max_count": ("max_number",),
+    "min_num": ("min_number", "min_objects"), "count": ("min_number", "min_objects"),
+    "cat": ("category",), "object_category": ("category",), "type": ("lane_type",),
+    "colour": ("color",), "dir": ("direction",), "relative_direction": ("direction",),
+}
 ROAD_FUNCTIONS = frozenset({"on_road", "in_drivable_area", "on_lane_type", "on_intersection",
                             "near_intersection", "in_same_lane", "following", "changing_lanes",
                             "at_stop_sign", "on_relative_side_of_road", "at_pedestrian_crossing"})
@@ -156,7 +170,7 @@ PROGRAM_NAMES = frozenset({"log_dir", "output_dir", "description", "np", "Path",
 
 # Nouns of prompts -> the categories the referred object may have (longest phrase first).
 NOUNS: list[tuple[str, frozenset]] = [(re.compile(rf"\b{p}\b"), frozenset(c)) for p, c in [
-    (r"ego[ -]vehicles?|ego[ -]cars?|the ego|ego", {"EGO_VEHICLE"}),
+    (r"ego[ -]vehicles?|ego[ -]cars?|ego", {"EGO_VEHICLE"}),
     (r"school ?bus(es)?", {"SCHOOL_BUS", "BUS"}),
     (r"articulated bus(es)?", {"ARTICULATED_BUS", "BUS"}),
     (r"box trucks?", {"BOX_TRUCK", "TRUCK"}),
@@ -439,7 +453,8 @@ class _Checker:
             if kw.arg in sig.params or sig.var_keyword:
                 continue
             options = [p for p in sig.params if p not in used]
-            best = _closest(kw.arg, options, 0.6)
+            best = next((a for a in ARG_ALIASES.get(kw.arg.lower(), ()) if a in options),
+                        None) or _closest(kw.arg, options, 0.6)
             hint = f"; did you mean {best!r}?" if best else f" (parameters: {', '.join(sig.params)})"
             self.add("unknown-argument", f"{name} has no parameter {kw.arg!r}{hint}", kw,
                      fix=f"rename to {best}" if best else None,
