@@ -86,8 +86,12 @@ def _project(ctx: LogContext, camera: str) -> tuple[np.ndarray, np.ndarray]:
         return ctx.memo(("camera_boxes", camera), compute)
 
 
-def within_camera_view(track_candidates, log_dir, camera=None):
-    """Candidates whose box projects into the named camera's image (any camera if None)."""
+def within_camera_view(track_candidates, log_dir, camera=None, camera_name=None):
+    """Candidates whose box projects into the named camera's image (any camera if None).
+
+    ``camera_name`` is the reference's name for ``camera``.
+    """
+    camera = camera if camera is not None else camera_name
     ctx = get_context(log_dir)
     cams = _cameras(ctx)
     if cams is None:
