@@ -160,12 +160,16 @@ def runs_table(runs: list, labels: list[str], cfg) -> pd.DataFrame:
 
 
 def pick_baseline(table: pd.DataFrame, runs: list, ref) -> int:
-    """Row index of the baseline run: by id (or id prefix), run name or label; default 0."""
+    """Row index of the baseline run: by id (or id prefix), run name, label or overlay name
+    (``baseline=refprog_baseline_offline`` for the run of ``+exp=refprog_baseline_offline``)."""
     if ref is None or str(ref) == "":
         return 0
     ref = str(ref)
     for i, run in enumerate(runs):
         if run.info.run_id.startswith(ref) or ref in (run.info.run_name, table.label[i]):
+            return i
+    for i, run in enumerate(runs):
+        if run.data.tags.get("choice.exp") == ref:
             return i
     raise ReportError(f"baseline {ref!r} is not one of the compared runs "
                       f"({', '.join(table.label)})")
