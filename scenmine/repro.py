@@ -106,7 +106,7 @@ def library_id(cfg) -> str:
         if path.is_dir():
             files = sorted(p for p in path.rglob("*") if p.is_file())
             return "sha256:" + sha256_text(*(f"{p.relative_to(path)}:{sha256_file(p)}" for p in files))
-        return f"missing:{library}"
+        return f"ref:{library}"  # an MLflow run id or runs:/ URI (scenmine.screening.library)
     name = screening.get("name", "off") if hasattr(screening, "get") else "off"
     if name in (None, "off", "none"):
         return "none"
