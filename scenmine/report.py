@@ -206,7 +206,7 @@ def disagreements(per_prompt: pd.DataFrame, labels: list[str], metric: str,
 
 # -- writing -------------------------------------------------------------------------------
 
-INTEGER_COLUMNS = ("n_", "llm.calls", "llm.input_tokens", "llm.output_tokens")
+INTEGER_COLUMNS = ("n_", "llm.calls", "llm.input_tokens", "llm.output_tokens", "verify.vlm_calls")
 
 
 def _fmt(value, digits: int, integer: bool = False) -> str:
