@@ -129,7 +129,10 @@ def test_ground_truth_keys_and_balance(mini_root):
 def test_perfect_predictions_score_high(mini_root, tmp_path):
     from scenmine.evaluate import evaluate
 
-    gt = load_pkl(mini_root / "ground_truth" / "test.pkl")
+    prompts = ("parked vehicle", "vehicle turning left", "jaywalking pedestrian")
+    gt = {k: v for k, v in load_pkl(mini_root / "ground_truth" / "test.pkl").items()
+          if k[1] in prompts}  # a subset: the official evaluator is slow
+    assert any(_positive(v) for v in gt.values()) and not all(_positive(v) for v in gt.values())
     result = evaluate(gt, gt, mini_root / "logs", tmp_path)
     assert result.metrics["hota_temporal"] > 0.95 and result.metrics["hota_track"] > 0.95
     assert result.metrics["ts_ba"] > 0.99 and result.metrics["log_ba"] > 0.99
