@@ -6,7 +6,9 @@ prompt or one (log, prompt) pair is recorded with its reason and the run goes on
 """
 from __future__ import annotations
 
+import contextlib
 import logging
+import re
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -18,7 +20,7 @@ from omegaconf import DictConfig, OmegaConf
 from tqdm import tqdm
 
 from scenmine import review, screen, track
-from scenmine.data.dataset import Dataset, load_dataset
+from scenmine.data.dataset import Dataset, ground_truth_problems, load_dataset
 from scenmine.data.logs import LogLoadError, load_log
 from scenmine.data.submission import build_frames, save_pkl
 from scenmine.evaluate import METRIC_NAMES, Evaluation, evaluate
@@ -30,6 +32,7 @@ from scenmine.store import Store, content_hash
 
 log = logging.getLogger("scenmine")
 ENGINE_VERSION = "1"
+MAX_FAILURES_LOGGED = 20
 
 
 @dataclass
@@ -46,8 +49,55 @@ class RunResult:
     submission_path: Path | None = None
 
 
+class StageTimer:
+    """Wall seconds per stage, as ``seconds.<stage>`` metrics."""
+
+    def __init__(self):
+        self.seconds: dict[str, float] = {}
+
+    @contextlib.contextmanager
+    def __call__(self, stage: str):
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[f"seconds.{stage}"] = time.perf_counter() - start
+            log.info("%s done in %.1f s", stage, self.seconds[f"seconds.{stage}"])
+
+
 def _cfg_dict(node) -> dict:
     return OmegaConf.to_container(node, resolve=True) if isinstance(node, DictConfig) else dict(node)
+
+
+class ConfigError(ValueError):
+    """A configuration problem, found before any work starts; the message names the key."""
+
+
+def check_config(cfg) -> None:
+    """Fail fast on settings that would only break later (execution options, resume folder)."""
+    ex = cfg.execute
+    backend = ex.get("backend", "local")
+    if backend not in ("local", "ray"):
+        raise ConfigError(f"execute.backend: unknown backend {backend!r} (one of: local, ray)")
+    if backend == "ray":
+        from scenmine.execute import ray_backend
+        if not ray_backend.available():
+            raise ConfigError("execute.backend=ray needs the ray package: pip install 'scenmine[ray]' "
+                              "(or set execute.backend=local)")
+    workers = ex.get("workers")
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
+        raise ConfigError(f"execute.workers: {workers!r} is not a number of processes >= 1 "
+                          "(null: one per core)")
+    for key, low in (("timeout_s", 0), ("memory_mb", -1)):
+        value = ex.get(key)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= low:
+            raise ConfigError(f"execute.{key}: {value!r} is not a positive number")
+    resume = cfg.get("resume")
+    if resume:
+        if not Path(resume).is_dir():
+            raise ConfigError(f"resume: no such run folder {resume}")
+        if not (Path(resume) / "store").is_dir():
+            raise ConfigError(f"resume: {resume} holds no store/ folder (not a scenmine run folder)")
 
 
 def training_logs(cfg) -> list[Path]:
@@ -101,11 +151,18 @@ def generate_programs(cfg, prompts: list[str], store: Store, failures: list[dict
         return gen
 
     workers = max(1, int(cfg.generate.get("concurrency", 1)))
-    with ThreadPoolExecutor(workers) as pool, tqdm(total=len(todo), desc="generate", unit="prompt",
-                                                  disable=not cfg.output.progress or not todo) as bar:
-        for gen in pool.map(one, todo):
-            results[gen.prompt] = gen
-            bar.update(1)
+    pool = ThreadPoolExecutor(workers)
+    try:
+        with tqdm(total=len(todo), desc="generate", unit="prompt",
+                  disable=not cfg.output.progress or not todo) as bar:
+            for gen in pool.map(one, todo):
+                results[gen.prompt] = gen
+                bar.update(1)
+    except BaseException:  # Ctrl-C or a fatal backend error: drop the prompts not yet started
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    finally:
+        pool.shutdown(wait=True)  # calls in flight finish and are stored
     for prompt in prompts:
         if not results[prompt].ok:
             failures.append({"stage": "generate", "log_id": "", "prompt": prompt,
@@ -149,9 +206,10 @@ def execute_pairs(cfg, dataset: Dataset, programs: dict[str, Generation], store:
             store.put("execute", key, result)
         results[pair] = result
 
-    execute_tasks(tasks, workers=int(cfg.execute.workers), timeout_s=float(cfg.execute.timeout_s),
+    execute_tasks(tasks, workers=cfg.execute.get("workers"), timeout_s=float(cfg.execute.timeout_s),
                   memory_mb=int(cfg.execute.memory_mb), post_options=post, on_result=persist,
-                  progress=bool(cfg.output.progress))
+                  progress=bool(cfg.output.progress), backend=cfg.execute.get("backend", "local"),
+                  backend_options=_cfg_dict(cfg.execute.get("ray") or {}))
     for (log_id, prompt), result in sorted(results.items()):
         if not result.ok:
             failures.append({"stage": "execute", "log_id": log_id, "prompt": prompt,
@@ -180,7 +238,45 @@ def assemble_submission(dataset: Dataset, executions: dict) -> dict:
         frames = frames or _empty_prediction(dataset, log_id, prompt)
         if frames is not None:
             submission[(log_id, prompt)] = frames
+        else:  # no log to build frames from and no ground truth to copy them from
+            log.warning("pair (%s, %r) is left out of the submission: its log cannot be read "
+                        "and there is no ground truth for it", log_id, prompt)
     return submission
+
+
+def exclude_unscorable_truth(dataset: Dataset, submission: dict, failures: list[dict]) -> None:
+    """Ground-truth pairs that cannot be scored (no frames, missing frames or keys) are
+    recorded as failures and left out of the evaluation; the rest is scored as usual."""
+    if not dataset.ground_truth:
+        return
+    problems = ground_truth_problems(dataset.ground_truth, submission)
+    for (log_id, prompt), reason in problems.items():
+        failures.append({"stage": "ground_truth", "log_id": log_id, "prompt": prompt,
+                         "reason": f"{reason}; left out of the evaluation"})
+    if problems:
+        kept = {k: v for k, v in dataset.ground_truth.items() if k not in problems}
+        dataset.ground_truth = kept or None
+
+
+def verify_submission(cfg, dataset: Dataset, programs: dict, executions: dict, submission: dict,
+                      run_dir: Path, tracker) -> tuple[dict, dict]:
+    """Stage 5: score positive pairs (VLM and/or track evidence); empty the ones that fail."""
+    if cfg.verifier.name == "none":
+        return submission, {}
+    from scenmine.verify import PairPrediction, apply_thresholds, decide, score_pairs, write_scores
+    from scenmine.verify.verifier import split_cfg
+
+    pairs = [PairPrediction(log_id, dataset.logs[log_id], prompt, programs[prompt].program,
+                            result.referred, result.related)
+             for (log_id, prompt), result in sorted(executions.items()) if result.ok and result.referred]
+    scores = score_pairs(pairs, cfg)
+    verified = apply_thresholds(submission, scores, cfg)
+    for path in write_scores(scores, run_dir / "verifier"):
+        tracker.log_artifact(path, "verifier")
+    kept = int(decide(scores, split_cfg(cfg)[0]).sum()) if not scores.empty else 0
+    return verified, {"verify.scored": len(scores), "verify.dropped": len(scores) - kept,
+                      "verify.vlm_calls": scores.attrs.get("vlm_calls", 0),
+                      "verify.cache_hits": scores.attrs.get("cache_hits", 0)}
 
 
 def per_prompt_table(dataset: Dataset, programs: dict, executions: dict,
@@ -212,6 +308,7 @@ def counts(dataset: Dataset, programs: dict, executions: dict, failures: list[di
 def run(cfg: DictConfig, run_dir: str | Path) -> RunResult:
     """Run the whole pipeline once and log it as one MLflow run."""
     run_dir = Path(run_dir)
+    check_config(cfg)
     run_dir.mkdir(parents=True, exist_ok=True)
     dataset = load_dataset(cfg.dataset)
     store = Store(run_dir / "store", Path(cfg.resume) / "store" if cfg.get("resume") else None)
@@ -225,22 +322,33 @@ def run(cfg: DictConfig, run_dir: str | Path) -> RunResult:
                           "run_dir": str(run_dir.resolve())})
         log.info("dataset %s/%s: %d logs, %d prompts, %d pairs", dataset.name, dataset.split,
                  len(dataset.logs), len(dataset.prompts), len(dataset.pairs))
-        library = screen.build_library(cfg, store, tracker, failures)
-        programs = generate_programs(cfg, dataset.prompts, store, failures, library)
-        programs = review.review_programs(cfg, programs, store, tracker, failures)
-        executions = execute_pairs(cfg, dataset, programs, store, failures)
+        timer = StageTimer()
+        with timer("screen"):
+            library = screen.build_library(cfg, store, tracker, failures)
+        with timer("generate"):
+            programs = generate_programs(cfg, dataset.prompts, store, failures, library)
+        with timer("review"):
+            programs = review.review_programs(cfg, programs, store, tracker, failures)
+        with timer("execute"):
+            executions = execute_pairs(cfg, dataset, programs, store, failures)
         submission = assemble_submission(dataset, executions)
+        exclude_unscorable_truth(dataset, submission, failures)
+        with timer("verify"):
+            submission, verify_metrics = verify_submission(cfg, dataset, programs, executions,
+                                                           submission, run_dir, tracker)
         submission_path = save_pkl(submission, run_dir / "submission.pkl")
         evaluation = None
-        metrics = counts(dataset, programs, executions, failures)
+        metrics = {**counts(dataset, programs, executions, failures), **verify_metrics}
         if dataset.ground_truth is not None:
-            evaluation = evaluate(submission, dataset.ground_truth, dataset.logs_dir,
-                                  run_dir / "evaluation")
+            with timer("evaluate"):
+                evaluation = evaluate(submission, dataset.ground_truth, dataset.logs_dir,
+                                      run_dir / "evaluation")
             metrics.update(evaluation.metrics)
         else:
             log.warning("no ground truth for this dataset: evaluation skipped; the submission "
                         "is at %s", submission_path)
         metrics.update(usage_summary(programs.values()))
+        metrics.update(timer.seconds)
         metrics["wall_seconds"] = time.perf_counter() - start
         for kind in ("generate", "execute"):
             metrics[f"units.{kind}.reused"] = store.hits.get(kind, 0)
@@ -263,9 +371,17 @@ def _log_artifacts(tracker, run_dir: Path, dataset, programs, executions, failur
     table.to_csv(run_dir / "per_prompt_metrics.csv", index=False)
     pd.DataFrame(failures, columns=["stage", "log_id", "prompt", "reason"]).to_csv(
         run_dir / "failures.csv", index=False)
+    for f in failures[:MAX_FAILURES_LOGGED]:
+        where = f"log {f['log_id']}, " if f["log_id"] else ""
+        log.warning("failed %s (%sprompt %r): %s", f["stage"], where, f["prompt"], f["reason"])
+    if len(failures) > MAX_FAILURES_LOGGED:
+        log.warning("... and %d more failures", len(failures) - MAX_FAILURES_LOGGED)
+    if failures:
+        log.warning("%d failures, listed in %s", len(failures), run_dir / "failures.csv")
     by_reason: dict[str, int] = {}
     for f in failures:
-        key = f"failures.{f['stage']}.{str(f['reason']).split(':')[0].strip().replace(' ', '_')}"
+        cause = re.sub(r"[^A-Za-z0-9_.-]+", "_", str(f["reason"]).split(":")[0].strip())[:60]
+        key = f"failures.{f['stage']}.{cause}"
         by_reason[key] = by_reason.get(key, 0) + 1
     tracker.log_metrics(by_reason)
     for path in ("programs", "per_prompt_metrics.csv", "failures.csv", "submission.pkl",
