@@ -169,6 +169,13 @@ def varying_overrides(task: list[str], launched: list[str]) -> list[str]:
     return varying or list(task)
 
 
+def _sweep_key(sweep_dir: str, launched: list[str]) -> str:
+    """Identity of one sweep launch: Hydra rewrites multirun.yaml when a sweep starts."""
+    path = Path(sweep_dir) / "multirun.yaml"
+    stamp = path.stat().st_mtime_ns if path.exists() else 0
+    return sha256_text(str(stamp), *launched)[:16]
+
+
 def hydra_tags(hc) -> dict[str, str]:
     """Overrides (all, and one ``override.<key>`` tag each), group choices, job name and number."""
     task = list(hc.overrides.task)
@@ -199,7 +206,8 @@ def sweep_context(cfg, hc) -> tuple[dict[str, str], str | None, str | None]:
     title = " ".join(swept) if swept and swept != varying else Path(sweep_dir).name
     parent = track.sweep_parent(cfg.tracking, sweep_dir, f"sweep {title}",
                                 {"sweep.overrides": " ".join(launched),
-                                 "sweep.launcher": str(hc.runtime.choices.get("hydra/launcher"))})
+                                 "sweep.launcher": str(hc.runtime.choices.get("hydra/launcher"))},
+                                sweep_key=_sweep_key(sweep_dir, launched))
     if parent:
         tags["sweep.parent_run_id"] = parent
     return tags, parent, name
@@ -262,6 +270,9 @@ def prepare(cfg: DictConfig) -> DictConfig:
         shown = [o for o in hc.overrides.task
                  if not _key(o).startswith(("tracking.", "hydra.", "output.", "rerun"))]
         name = " ".join(shown)[:250] or None
+    if name is None and "scenmine.rerun_of" in tags:
+        original = track.client(cfg.tracking).get_run(tags["scenmine.rerun_of"]).info.run_name
+        name = f"rerun of {original or tags['scenmine.rerun_of']}"[:250]
     tags.setdefault("scenmine.role", "run")
     track.set_context(tags=tags, parent_run_id=parent, run_name=name)
     return cfg

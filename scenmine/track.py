@@ -146,13 +146,14 @@ def client(tracking_cfg):
 
 
 def sweep_parent(tracking_cfg, sweep_dir: str | Path, run_name: str,
-                 tags: dict | None = None) -> str | None:
+                 tags: dict | None = None, sweep_key: str = "") -> str | None:
     """The parent run of a multirun sweep, created by its first job (file lock in ``sweep_dir``).
 
     Every job of one sweep (local, joblib or cluster launcher) shares ``sweep_dir``; the first
     one creates a FINISHED parent run tagged ``scenmine.role=sweep`` and writes its id to
     ``sweep_dir/mlflow_parent.json``; the others read it. Children point to it with
     ``mlflow.parentRunId``, so the MLflow UI shows the sweep as one expandable group.
+    ``sweep_key`` tells sweeps apart that reuse one folder (a new key: a new parent).
     """
     if not tracking_cfg.get("enabled", True):
         return None
@@ -165,7 +166,8 @@ def sweep_parent(tracking_cfg, sweep_dir: str | Path, run_name: str,
         fcntl.flock(lock, fcntl.LOCK_EX)
         if record.exists():
             data = json.loads(record.read_text())
-            if data.get("uri") == uri and data.get("experiment") == tracking_cfg.experiment:
+            if (data.get("uri"), data.get("experiment"), data.get("key", "")) == \
+                    (uri, tracking_cfg.experiment, sweep_key):
                 return data["run_id"]
         mlflow_client = client(tracking_cfg)
         exp_id = _experiment_id(tracking_cfg.experiment, _artifact_root(tracking_cfg, uri))
@@ -174,5 +176,5 @@ def sweep_parent(tracking_cfg, sweep_dir: str | Path, run_name: str,
                                        tags={k: str(v)[:5000] for k, v in all_tags.items()})
         mlflow_client.set_terminated(run.info.run_id)
         record.write_text(json.dumps({"uri": uri, "experiment": tracking_cfg.experiment,
-                                      "run_id": run.info.run_id}))
+                                      "key": sweep_key, "run_id": run.info.run_id}))
         return run.info.run_id
