@@ -183,7 +183,7 @@ def test_canonical_programs_agree_with_ground_truth(mini_root):
         if r["tp"] + r["fn"]:
             assert r["tp"] / (r["tp"] + r["fn"]) >= 0.9, (prompt, r)
         if found:
-            assert r["tp"] / found >= 0.75, (prompt, r)
+            assert r["tp"] / found >= 0.7, (prompt, r)
 
 
 def test_prompt_table_is_consistent():

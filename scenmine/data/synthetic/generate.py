@@ -13,6 +13,7 @@ from scenmine.data.synthetic.prompts import PROMPTS
 from scenmine.data.synthetic.world import build_world
 from scenmine.data.synthetic.writer import Placement, write_log
 
+NOISE_XY_M, NOISE_YAW_RAD = 0.03, 0.0015  # slow annotation jitter (truth: the exact state)
 CITIES = ("PIT", "MIA", "ATX", "WDC", "PAO", "DTW")
 EPOCH_NS = 315_960_000_000_000_000  # early 2020 in the logs' clock, like the real logs
 
@@ -38,8 +39,9 @@ def make_log(seed: int, index: int, flags: dict) -> dict:
                       np.round(rng.uniform([1500, 800], [9000, 5000]), 1),
                       float(np.round(rng.uniform(5, 80), 2)), CITIES[index % len(CITIES)],
                       int(rng.integers(10_000, 99_999)))
+    noise = (np.random.default_rng([seed, index, 1]), NOISE_XY_M, NOISE_YAW_RAD)
     return {"log_id": log_id, "ts": ts, "world": world, "ego": sc.ego, "actors": actors,
-            "place": place, "truth": truth.compute(world, sc.ego, actors, t)}
+            "place": place, "noise": noise, "truth": truth.compute(world, sc.ego, actors, t)}
 
 
 def split_ids(log_ids: list[str]) -> dict[str, list[str]]:
@@ -65,7 +67,8 @@ def generate(out: Path, seed: int = 0, n_logs: int = 10) -> dict:
     flags = scenes.design(n_logs)
     logs = [make_log(seed, i, flags[i]) for i in range(n_logs)]
     for lg in logs:
-        write_log(out / "logs" / lg["log_id"], lg["world"], lg["ego"], lg["actors"], lg["ts"], lg["place"])
+        write_log(out / "logs" / lg["log_id"], lg["world"], lg["ego"], lg["actors"], lg["ts"], lg["place"],
+                  lg["noise"])
     splits = split_ids([lg["log_id"] for lg in logs])
     (out / "splits.json").write_text(json.dumps(splits, indent=1))
     (out / "prompts.json").write_text(json.dumps(

@@ -41,15 +41,31 @@ def _quat_z(yaw: np.ndarray) -> np.ndarray:
     return np.stack([np.cos(yaw / 2), np.zeros_like(yaw), np.zeros_like(yaw), np.sin(yaw / 2)], -1)
 
 
-def annotations(ego: Actor, actors: list[Actor], ts: np.ndarray) -> pd.DataFrame:
-    """Ego-frame cuboids of every valid (actor, timestamp), sorted by timestamp."""
+def wobble(rng: np.random.Generator, n: int, sigma: float, frames: float = 4.0) -> np.ndarray:
+    """Slow jitter: white noise smoothed over about ``frames`` frames, scaled to ``sigma``."""
+    k = np.exp(-0.5 * (np.arange(-3 * frames, 3 * frames + 1) / frames) ** 2)
+    z = np.convolve(rng.normal(0, 1, n + len(k) - 1), k / np.sqrt(np.sum(k * k)), mode="valid")
+    return sigma * z
+
+
+def annotations(ego: Actor, actors: list[Actor], ts: np.ndarray,
+                noise: tuple[np.random.Generator, float, float] | None = None) -> pd.DataFrame:
+    """Ego-frame cuboids of every valid (actor, timestamp), sorted by timestamp.
+
+    ``noise`` = (rng, position sigma m, yaw sigma rad): annotation jitter, as in real labels.
+    """
     rows = []
     c, s = np.cos(ego.yaw), np.sin(ego.yaw)
     for order, a in enumerate(actors):
         j = np.flatnonzero(a.valid)
         d = a.pos[j] - ego.pos[j]
         x, y = c[j] * d[:, 0] + s[j] * d[:, 1], -s[j] * d[:, 0] + c[j] * d[:, 1]
-        q = _quat_z(np.angle(np.exp(1j * (a.yaw[j] - ego.yaw[j]))))
+        yaw = a.yaw[j] - ego.yaw[j]
+        if noise is not None:
+            rng, sigma_xy, sigma_yaw = noise
+            x, y = x + wobble(rng, len(j), sigma_xy), y + wobble(rng, len(j), sigma_xy)
+            yaw = yaw + wobble(rng, len(j), sigma_yaw)
+        q = _quat_z(np.angle(np.exp(1j * yaw)))
         l, w, h = a.size
         dist = np.hypot(x, y)
         pts = np.maximum(1, np.round(4.0e4 * l * h / (dist ** 2 + 25.0))).astype(np.int64)
@@ -96,12 +112,12 @@ def _feather(df: pd.DataFrame, path: Path) -> None:
 
 
 def write_log(log_dir: Path, world: World, ego: Actor, actors: list[Actor], ts: np.ndarray,
-              place: Placement) -> None:
+              place: Placement, noise=None) -> None:
     """annotations.feather, city_SE3_egovehicle.feather and map/ for one log."""
     log_id = log_dir.name
     map_dir = log_dir / "map"
     map_dir.mkdir(parents=True)
-    _feather(annotations(ego, actors, ts), log_dir / "annotations.feather")
+    _feather(annotations(ego, actors, ts, noise), log_dir / "annotations.feather")
     _feather(ego_poses(ego, ts, place), log_dir / "city_SE3_egovehicle.feather")
     vmap = vector_map(world, place)
     name = f"log_map_archive_{log_id}____{place.city}_city_{place.city_num}.json"
