@@ -31,12 +31,13 @@ def main(cfg: DictConfig) -> float | None:
     try:
         cfg = repro.prepare(cfg)  # +rerun=<run id>; reproducibility tags; sweep grouping
         result = pipeline.run(cfg, run_dir)
-    except (DatasetError, repro.RerunError) as exc:
+    except (DatasetError, repro.RerunError, pipeline.ConfigError) as exc:
         log.error("configuration error: %s", exc)
         sys.exit(2)
     except KeyboardInterrupt:
-        log.error("interrupted: finished work is saved in %s/store. Resume with the same command "
-                  "plus  hydra.run.dir=%s  (or resume=%s).", run_dir, run_dir, run_dir)
+        log.error("interrupted: finished work is saved in %s/store (sandbox processes stopped). "
+                  "Resume with the same command plus  hydra.run.dir=%s  (or resume=%s); finished "
+                  "units are reused, not recomputed.", run_dir, run_dir, run_dir)
         sys.exit(130)
     print(summary(result.metrics))
     if result.run_id:

@@ -24,7 +24,7 @@ from scenmine.data.dataset import Dataset, ground_truth_problems, load_dataset
 from scenmine.data.logs import LogLoadError, load_log
 from scenmine.data.submission import build_frames, save_pkl
 from scenmine.evaluate import METRIC_NAMES, Evaluation, evaluate
-from scenmine.execute.runner import ExecResult, Task, execute_tasks
+from scenmine.execute.runner import ExecResult, Task, execute_tasks, wait_interruptibly
 from scenmine.generate.accounting import transcripts_json, usage_summary
 from scenmine.generate.backends.base import BackendError
 from scenmine.generate.base import Generation
@@ -155,7 +155,8 @@ def generate_programs(cfg, prompts: list[str], store: Store, failures: list[dict
     try:
         with tqdm(total=len(todo), desc="generate", unit="prompt",
                   disable=not cfg.output.progress or not todo) as bar:
-            for gen in pool.map(one, todo):
+            for future in wait_interruptibly([pool.submit(one, prompt) for prompt in todo]):
+                gen = future.result()
                 results[gen.prompt] = gen
                 bar.update(1)
     except BaseException:  # Ctrl-C or a fatal backend error: drop the prompts not yet started

@@ -37,12 +37,47 @@ class Dataset:
 
 
 def check_prompt(prompt: object) -> str | None:
-    """Why a prompt is unusable (empty, not text, control characters), or None."""
+    """Why a prompt is unusable (empty, not text, control or invisible characters), or None.
+
+    Other non-ASCII text ("vehicle near a café") is a valid prompt.
+    """
     if not isinstance(prompt, str) or not prompt.strip():
         return "empty prompt"
     if any(unicodedata.category(ch) == "Cc" for ch in prompt):
         return "prompt contains control characters"
+    if any(unicodedata.category(ch) == "Cf" for ch in prompt):
+        return "invisible characters: the prompt contains formatting characters (e.g. a zero-width space)"
     return None
+
+
+# keys of an official ground-truth frame that the evaluator reads
+GT_FRAME_KEYS = ("timestamp_ns", "track_id", "label", "name", "translation_m", "size", "yaw")
+
+
+def ground_truth_problems(ground_truth: dict, predictions: dict) -> dict[tuple[str, str], str]:
+    """Ground-truth pairs that cannot be scored, with the reason: no frames, frames lacking
+    keys, or frames that do not match the log's evaluation timestamps (``predictions`` holds
+    one frame per evaluation timestamp, built from the log)."""
+    problems: dict[tuple[str, str], str] = {}
+    for pair, frames in ground_truth.items():
+        if not isinstance(frames, list) or not frames:
+            problems[pair] = "no frames: the pair's frame list is empty"
+            continue
+        bad = [f for f in frames if not isinstance(f, dict) or any(k not in f for k in GT_FRAME_KEYS)]
+        if bad:
+            missing = sorted({k for f in bad for k in GT_FRAME_KEYS
+                              if not isinstance(f, dict) or k not in f})
+            problems[pair] = f"missing keys: {len(bad)} frames lack {missing}"
+            continue
+        pred = predictions.get(pair)
+        if not pred:
+            continue
+        want = {int(f["timestamp_ns"]) for f in pred}
+        have = {int(f["timestamp_ns"]) for f in frames}
+        if have != want:
+            problems[pair] = (f"missing frames: {len(want & have)} of the log's {len(want)} evaluation "
+                              f"timestamps have a frame ({len(have - want)} frames at unknown timestamps)")
+    return problems
 
 
 def read_prompts(path: str | Path) -> tuple[list[str], dict[str, str]]:
@@ -86,6 +121,13 @@ def _pairs(logs: dict[str, Path], gt: dict | None, prompts: list[str] | None,
     return [(log_id, prompt) for prompt in prompts or [] for log_id in log_ids]
 
 
+def _prompts_without_truth(prompts: list[str] | None, gt: dict) -> dict[str, str]:
+    """Prompts of a prompts file that the ground truth never asks about (reported, not run)."""
+    known = {prompt for _, prompt in gt}
+    return {p: "not in ground truth: no (log, prompt) pair of the ground truth asks for it"
+            for p in prompts or [] if p not in known}
+
+
 def _load_gt(path: str | Path, key: str) -> dict:
     path = Path(path)
     if not path.is_file():
@@ -111,6 +153,7 @@ def load_av2(cfg) -> Dataset:
             if reason:
                 skipped[str(prompt)] = reason
         gt = {k: v for k, v in gt.items() if str(k[1]) not in skipped}
+        skipped.update(_prompts_without_truth(prompts, gt))
     pairs = _pairs(logs, gt, prompts, cfg.get("max_logs"))
     if gt is not None:
         gt = {k: gt[k] for k in pairs}
@@ -133,6 +176,8 @@ def load_mini(cfg) -> Dataset:
     logs = {log_id: all_logs[log_id] for log_id in splits[split]}
     gt = load_pkl(gt_path)
     prompts, skipped = read_prompts(cfg.prompts) if cfg.get("prompts") else (None, {})
+    gt = {k: v for k, v in gt.items() if k[0] in logs}
+    skipped.update(_prompts_without_truth(prompts, gt))
     pairs = _pairs(logs, gt, prompts, cfg.get("max_logs"))
     return Dataset("mini", split, root / "logs", logs, pairs, {k: gt[k] for k in pairs},
                    gt_path, skipped)

@@ -12,6 +12,9 @@ import traceback
 from pathlib import Path
 
 
+STARTED = "started"  # sent once the log is loaded and the program is about to run
+
+
 class ProgramTimeout(Exception):
     """Raised inside a program by the alarm when it runs past its time limit."""
 
@@ -39,8 +42,13 @@ def _error_line(exc: BaseException, code: str) -> str:
     return f"{type(exc).__name__}: {exc}{where}".replace("\n", " ")
 
 
-def run_one(log_dir: str, code: str, description: str, timeout_s: float, options: dict) -> dict:
-    """Execute one program on one log; a payload dict for ExecResult (never raises)."""
+def run_one(log_dir: str, code: str, description: str, timeout_s: float, options: dict,
+            on_start=None) -> dict:
+    """Execute one program on one log; a payload dict for ExecResult (never raises).
+
+    ``on_start()`` is called once the log is loaded, right before the program runs (the
+    sandbox process uses it to tell the runner that the program's time limit starts now).
+    """
     from scenmine.data.logs import LogLoadError, load_log
     from scenmine.data.submission import build_frames
     from scenmine.dsl import NAMESPACE
@@ -59,6 +67,8 @@ def run_one(log_dir: str, code: str, description: str, timeout_s: float, options
         tree = check_program(code)
         compiled = compile(tree, "<program>", "exec")
         env = program_globals(NAMESPACE, Path(log_dir), Path(log_dir) / "_outputs", description)
+        if on_start is not None:
+            on_start()
         signal.signal(signal.SIGALRM, _on_alarm)
         signal.setitimer(signal.ITIMER_REAL, timeout_s)
         try:
@@ -82,6 +92,8 @@ def run_one(log_dir: str, code: str, description: str, timeout_s: float, options
         payload["error"] = "memory: program exceeded the memory limit"
     except RecursionError:
         payload["error"] = "recursion: program recursed too deeply"
+    except LogLoadError as exc:  # e.g. the map, loaded lazily when a program first needs it
+        payload["error"] = f"log: {exc}"
     except Exception as exc:  # any failure of untrusted code fails only this pair
         payload["error"] = f"error: {_error_line(exc, code)}"
     if not payload["ok"]:
@@ -89,9 +101,20 @@ def run_one(log_dir: str, code: str, description: str, timeout_s: float, options
     return {**payload, "seconds": time.perf_counter() - start}
 
 
+def _die_with_parent() -> None:
+    """Ask Linux to kill this process when its parent dies (e.g. the run is killed with -9)."""
+    try:
+        import ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: orphans still exit when the pipe closes
+        pass
+
+
 def main(conn, memory_mb: int) -> None:
     """Worker loop: answer requests until the pipe closes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
+    _die_with_parent()
     _limit_memory(memory_mb)
     while True:
         try:
@@ -99,7 +122,9 @@ def main(conn, memory_mb: int) -> None:
         except (EOFError, OSError, KeyboardInterrupt):
             return
         try:
-            conn.send(run_one(*request))
+            conn.send(run_one(*request, on_start=lambda: conn.send(STARTED)))
+        except (BrokenPipeError, EOFError, OSError):
+            return  # the runner is gone
         except MemoryError:
             conn.send({"ok": False, "error": "memory: result too large", "seconds": 0.0,
                        "scenario": None, "referred": {}, "related": {}, "frames": None})
