@@ -52,10 +52,10 @@ class Scripted:
 
 @pytest.fixture(scope="module")
 def screened(tmp_path_factory, mini_root):
-    """One screening run (2 prompts, 2 train logs, 3 iterations), logged to MLflow."""
+    """One screening run (2 prompts, 1 train log, 3 iterations), logged to MLflow."""
     tmp = tmp_path_factory.mktemp("screen")
     cfg = config(tmp, mini_root, "screening.max_iterations=3", "screening.stop_on_repeat=false",
-                 "+screening.dataset.prompts=" + str(_prompts_file(tmp)))
+                 "+screening.dataset.prompts=" + str(_prompts_file(tmp)), max_logs=1)
     rules = RulesGenerator()
     gen = Scripted({FIXED: [wrong_program(FIXED), rules.generate(FIXED).program],
                     NEVER: [wrong_program(NEVER)]})
