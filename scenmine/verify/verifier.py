@@ -51,6 +51,15 @@ def _category(log, referred: dict) -> str:
     return counts.most_common(1)[0][0] if counts else ""
 
 
+def on_eval_grid(p: PairPrediction, eval_ts: np.ndarray) -> PairPrediction:
+    """The pair restricted to the 2 Hz evaluation timestamps (what the submission holds), so
+    that scores and cache keys agree whether a pair comes from execution or from frames."""
+    def cut(d: dict) -> dict:
+        out = {u: np.intersect1d(np.asarray(t, dtype=np.int64), eval_ts) for u, t in d.items()}
+        return {u: t for u, t in out.items() if len(t)}
+    return PairPrediction(p.log_id, p.log_dir, p.prompt, p.program, cut(p.referred), cut(p.related))
+
+
 def _base_rows(pairs: list[PairPrediction]) -> tuple[list[dict], list]:
     from scenmine.data.logs import load_log
 
@@ -59,6 +68,9 @@ def _base_rows(pairs: list[PairPrediction]) -> tuple[list[dict], list]:
         if not p.positive:
             continue
         log = load_log(p.log_dir)
+        p = on_eval_grid(p, np.asarray(log.eval_timestamps))
+        if not p.positive:
+            continue
         rows.append({"log_id": p.log_id, "prompt": p.prompt, "program_hash": program_hash(p.program),
                      "evidence_hash": evidence_hash(p.referred, p.related),
                      "category": _category(log, p.referred), "relational": p.relational,
