@@ -245,15 +245,37 @@ def assemble_submission(dataset: Dataset, executions: dict) -> dict:
     return submission
 
 
+def _evaluator_log_problem(logs_dir: Path, log_id: str) -> str | None:
+    """Why the official evaluator could not read a log's map and poses (it needs both to
+    prune objects outside the region of interest, and one missing log stops it), or None."""
+    log_dir = Path(logs_dir) / log_id
+    if not log_dir.is_dir():
+        return f"log not found: no folder {log_dir} for the evaluator's map and poses"
+    if not any((log_dir / "map").glob("log_map_archive_*.json")) or \
+            not any((log_dir / "map").glob("*_ground_height_surface____*.npy")):
+        return "no map: the evaluator needs the log's vector map and ground-height raster"
+    if not (log_dir / "city_SE3_egovehicle.feather").is_file():
+        return "no poses: the evaluator needs the log's city_SE3_egovehicle.feather"
+    return None
+
+
 def exclude_unscorable_truth(dataset: Dataset, submission: dict, failures: list[dict]) -> None:
-    """Ground-truth pairs that cannot be scored (no frames, missing frames or keys) are
-    recorded as failures and left out of the evaluation; the rest is scored as usual."""
+    """Ground-truth pairs that cannot be scored (no frames, missing frames or keys, a log
+    the evaluator cannot read) are recorded as failures and left out of the evaluation;
+    the rest is scored as usual."""
     if not dataset.ground_truth:
         return
     problems = ground_truth_problems(dataset.ground_truth, submission)
     for (log_id, prompt), reason in problems.items():
         failures.append({"stage": "ground_truth", "log_id": log_id, "prompt": prompt,
                          "reason": f"{reason}; left out of the evaluation"})
+    unreadable = {log_id: _evaluator_log_problem(dataset.logs_dir, log_id)
+                  for log_id in {k[0] for k in dataset.ground_truth}}
+    for (log_id, prompt) in dataset.ground_truth:
+        if unreadable[log_id] and (log_id, prompt) not in problems:
+            problems[(log_id, prompt)] = unreadable[log_id]
+            failures.append({"stage": "evaluate", "log_id": log_id, "prompt": prompt,
+                             "reason": f"{unreadable[log_id]}; left out of the evaluation"})
     if problems:
         kept = {k: v for k, v in dataset.ground_truth.items() if k not in problems}
         dataset.ground_truth = kept or None
