@@ -72,7 +72,7 @@ def _prompts_file(tmp: Path) -> Path:
 
 
 def test_fails_then_passes_with_feedback(screened):
-    cfg, tmp, gen, result, failures, _ = screened
+    _cfg, _tmp, gen, result, _failures, _ = screened
     fixed = result.results[FIXED]
     assert fixed.passed and fixed.iterations == 2
     assert fixed.attempts[0].score < 0.8 <= fixed.attempts[1].score
@@ -86,7 +86,7 @@ def test_fails_then_passes_with_feedback(screened):
 
 
 def test_never_passes_is_recorded(screened):
-    _, _, gen, result, failures, _ = screened
+    _, _, _gen, result, failures, _ = screened
     never = result.results[NEVER]
     assert not never.passed and never.iterations == 3
     assert [a.repeat for a in never.attempts] == [False, True, True]  # scored once
@@ -116,7 +116,7 @@ def test_library_round_trip_through_mlflow(screened):
 
 
 def test_resume_reuses_finished_prompts(screened):
-    cfg, tmp, _, result, _, _ = screened
+    cfg, tmp, _, _result, _, _ = screened
     again = Scripted({FIXED: ["unused"], NEVER: ["unused"]})
     rerun = screen.screen(cfg, Store(tmp / "run2" / "store", tmp / "run" / "store"),
                           track.Tracker(None), [], again)

@@ -76,6 +76,7 @@ def _dry_run_fn(cfg):
 def build_llm_reviewer(cfg):
     """The LLM reviewer from ``reviewer.backend`` (a ``_target_`` like the ``llm`` group)."""
     from hydra.utils import instantiate
+
     from scenmine.review.llm import LLMReviewer
     rcfg = cfg.reviewer
     if not rcfg.get("backend"):
@@ -124,7 +125,7 @@ def review_programs(cfg, programs: dict, store, tracker, failures) -> dict:
         prompt, program, key = item
         try:
             record = review_one(prompt, program, autofix, reviewer)
-        except Exception as exc:  # noqa: BLE001 - a review failure keeps the program
+        except Exception as exc:
             if getattr(exc, "fatal", False):
                 raise
             log.warning("review failed for %r: %s", prompt, exc)
@@ -176,10 +177,11 @@ def review_metrics(records: dict[str, ReviewRecord], programs: dict) -> dict[str
 def side_by_side(records: list[ReviewRecord]) -> str:
     """One HTML page: for each changed program, before and after side by side, plus reasons."""
     differ = difflib.HtmlDiff(wrapcolumn=90)
-    parts = ["<html><head><meta charset='utf-8'><title>review: before / after</title>",
-             "<style>table.diff{font-family:monospace;font-size:12px;border:1px solid #ccc}"
+    style = ("<style>table.diff{font-family:monospace;font-size:12px;border:1px solid #ccc}"
              ".diff_add{background:#cfc}.diff_chg{background:#ffa}.diff_sub{background:#fcc}"
-             "</style></head><body>"]
+             "</style>")
+    parts = ["<html><head><meta charset='utf-8'><title>review: before / after</title>",
+             style + "</head><body>"]
     for r in records:
         parts.append(f"<h3>{html.escape(r.prompt)}</h3><ul>")
         for f in r.static.findings:

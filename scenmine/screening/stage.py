@@ -117,7 +117,7 @@ def wrong_timestamps(gt_frames, pred_frames) -> dict:
     if len(pred) != len(gt):
         pred = np.zeros(len(gt), dtype=bool) if len(pred) == 0 else np.resize(pred, len(gt))
     return {"missed": np.flatnonzero(gt & ~pred).tolist(),
-            "extra": np.flatnonzero(pred & ~gt).tolist(), "frames": int(len(gt)),
+            "extra": np.flatnonzero(pred & ~gt).tolist(), "frames": len(gt),
             "positive": int(gt.sum())}
 
 
@@ -126,9 +126,10 @@ def feedback_text(attempt: Attempt, threshold: float) -> str:
     if attempt.program is None:
         return (f"The previous attempt produced no usable program ({attempt.error}). "
                 "Write a complete program that calls output_scenario.")
-    lines = [f"The previous program scored timestamp balanced accuracy "
-             f"{attempt.score if attempt.score is not None else 0:.2f} on the training logs "
-             f"(needed {threshold:.2f}):", "```python", attempt.program.rstrip(), "```",
+    score = attempt.score if attempt.score is not None else 0.0
+    head = (f"The previous program scored timestamp balanced accuracy {score:.2f} on the "
+            f"training logs (needed {threshold:.2f}):")
+    lines = [head, "```python", attempt.program.rstrip(), "```",
              "Where it was wrong (evaluation frames at 2 Hz, seconds from the log start):"]
     for log_id, w in sorted(attempt.wrong.items()):
         if w.get("error"):
@@ -217,7 +218,7 @@ def screen(cfg, store, tracker, failures, generator=None, out_dir: Path | None =
                 gen = generator.generate(prompt, [], feedback=feedback)
             else:
                 gen = generator.generate(prompt, [])
-        except Exception as exc:  # noqa: BLE001 - a backend failure fails this attempt only
+        except Exception as exc:
             if getattr(exc, "fatal", False):
                 raise
             gen = Generation(prompt, None, error=f"backend: {type(exc).__name__}: {exc}")
@@ -264,8 +265,7 @@ def screen(cfg, store, tracker, failures, generator=None, out_dir: Path | None =
                              "screening.attempted_iteration": len(pending)}, step=iteration)
         log.info("screening iteration %d: %d of %d prompts passed", iteration, n_pass, len(pending))
 
-    for prompt in state:  # max_iterations of 0: nothing ran
-        results[prompt] = state[prompt]
+    results.update(state)  # max_iterations of 0: nothing ran
     for prompt in prompts:
         r = results[prompt]
         if not r.passed:
@@ -284,8 +284,7 @@ def screen(cfg, store, tracker, failures, generator=None, out_dir: Path | None =
     path = library.save(out_dir / "library.jsonl")
     with open(out_dir / "attempts.jsonl", "w") as fh:
         for p in prompts:
-            for a in results[p].attempts:
-                fh.write(json.dumps({"prompt": p, **asdict(a)}) + "\n")
+            fh.writelines(json.dumps({"prompt": p, **asdict(a)}) + "\n" for a in results[p].attempts)
     tracker.log_metrics(metrics)
     tracker.log_artifact(path, "screening")
     tracker.log_artifact(out_dir / "attempts.jsonl", "screening")
