@@ -150,13 +150,25 @@ def run_labels(runs: list) -> list[str]:
 
 def runs_table(runs: list, labels: list[str], cfg) -> pd.DataFrame:
     """One row per run: label, id, status, then every metric, count and cost (NaN if absent)."""
-    columns = [*cfg.metrics, *cfg.counts, *cfg.cost]
+    columns = list(dict.fromkeys([*cfg.metrics, *cfg.counts, *cfg.get("stages", []), *cfg.cost]))
     rows = []
     for run, label in zip(runs, labels):
         row = {"label": label, "run_id": run.info.run_id, "status": run.info.status}
         row.update({c: run.data.metrics.get(c, math.nan) for c in columns})
         rows.append(row)
     return pd.DataFrame(rows, columns=["label", "run_id", "status", *columns])
+
+
+def _numbers_table(table: pd.DataFrame, columns: list[str], digits: int) -> tuple[str, list[str]]:
+    """Markdown for ``columns`` recorded by at least one run, and the names none recorded."""
+    shown = [c for c in columns if not table[c].isna().all()]
+    absent = [c for c in columns if c not in shown]
+    if not shown:
+        return "", absent
+    integer = {c: bool(((table[c].dropna() % 1) == 0).all()) and "seconds" not in c for c in shown}
+    rows = [[row.label, *[_fmt(row[c], 1 if "seconds" in c else digits, integer[c])
+                          for c in shown]] for _, row in table.iterrows()]
+    return _md_table(["run", *shown], rows, ["---", *["---:"] * len(shown)]), absent
 
 
 def pick_baseline(table: pd.DataFrame, runs: list, ref) -> int:
@@ -206,19 +218,12 @@ def disagreements(per_prompt: pd.DataFrame, labels: list[str], metric: str,
 
 # -- writing -------------------------------------------------------------------------------
 
-INTEGER_COLUMNS = ("n_", "llm.calls", "llm.input_tokens", "llm.output_tokens", "verify.vlm_calls")
-
-
 def _fmt(value, digits: int, integer: bool = False) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "—"
     if isinstance(value, (int, float)):
         return f"{int(round(value)):,}" if integer else f"{value:.{digits}f}"
     return str(value)
-
-
-def _is_int(column: str) -> bool:
-    return column.startswith(INTEGER_COLUMNS)
 
 
 def _delta(value: float, base: float, digits: int) -> str:
@@ -239,7 +244,7 @@ def _md_table(header: list[str], rows: list[list[str]], align: list[str] | None 
 def markdown(title: str, table: pd.DataFrame, base: int, per_prompt: pd.DataFrame,
              disagree: pd.DataFrame, cfg, chart: str | None, sweep_id: str | None) -> str:
     d = int(cfg.digits)
-    metrics, counts, cost = list(cfg.metrics), list(cfg.counts), list(cfg.cost)
+    metrics = list(cfg.metrics)
     out = [f"# {cfg.get('title') or 'Report: ' + title}", ""]
     source = f"sweep parent run `{sweep_id}`, " if sweep_id else ""
     out += [f"{len(table)} runs ({source}tracking store `{track.tracking_uri(cfg.tracking)}`). "
@@ -256,15 +261,13 @@ def markdown(title: str, table: pd.DataFrame, base: int, per_prompt: pd.DataFram
     out += [_md_table(header, rows, ["---", *["---:"] * len(metrics), "---"]), ""]
     if chart:
         out += [f"![metrics]({chart})", ""]
-    out += ["## Counts and cost", ""]
-    header = ["run", *counts, *cost]
-    rows = [[row.label, *[_fmt(row[c], 1 if c == "wall_seconds" else d, _is_int(c))
-                          for c in [*counts, *cost]]] for _, row in table.iterrows()]
-    out += [_md_table(header, rows, ["---", *["---:"] * (len(counts) + len(cost))]), ""]
-    missing = [c for c in cost if table[c].isna().all()]
-    if missing:
-        out += [f"Not recorded by these runs (—): {', '.join(missing)} (no model backend "
-                "reported usage, e.g. llm=rules).", ""]
+    for heading, key in (("Counts", "counts"), ("What each stage did", "stages"),
+                         ("Cost: model calls, tokens, wall time", "cost")):
+        text, absent = _numbers_table(table, list(cfg.get(key, [])), d)
+        if text:
+            out += [f"## {heading}", "", text, ""]
+        if absent:
+            out += [f"Not recorded by any of these runs: {', '.join(absent)}.", ""]
     pp = cfg.per_prompt
     out += [f"## Per prompt: where runs disagree ({METRIC_TITLES.get(pp.metric, pp.metric)})", ""]
     if per_prompt.empty:
