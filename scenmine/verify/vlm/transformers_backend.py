@@ -39,14 +39,15 @@ class TransformersVLM:
 
         if self._model is None:
             cls = getattr(transformers, self.model_class)
-            kw = {"device_map": ("cuda" if torch.cuda.is_available() else "cpu") if self.device == "auto" else self.device}
+            device = ("cuda" if torch.cuda.is_available() else "cpu") if self.device == "auto" else self.device
+            kw = {}
             if self.attn_implementation:
                 kw["attn_implementation"] = self.attn_implementation
             try:
                 self._model = cls.from_pretrained(self.model_path, dtype=self.dtype, **kw)
             except TypeError:  # transformers < 4.56 spells it torch_dtype
                 self._model = cls.from_pretrained(self.model_path, torch_dtype=self.dtype, **kw)
-            self._model.eval()
+            self._model.to(device).eval()  # no device_map: works without accelerate
         if self._processor is None:
             pkw = {k: v for k, v in (("min_pixels", self.min_pixels), ("max_pixels", self.max_pixels)) if v}
             self._processor = transformers.AutoProcessor.from_pretrained(self.model_path, **pkw)
