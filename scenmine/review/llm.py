@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Callable
 
 from scenmine.review import static
 
@@ -80,7 +80,7 @@ def parse_answer(text: str) -> tuple[str | None, list[str], str | None]:
     """(verdict, reasons, program) from the reviewer's answer; tolerant of code fences and
     surrounding prose. Without JSON, a fenced program counts as a correction."""
     text = text or ""
-    candidates = re.findall(r"```(?:json)?\s*(\{.*?\})\s*```", text, re.S)
+    candidates = re.findall(r"```(?:json)?\s*(\{.*?\})\s*```", text, re.DOTALL)
     start, end = text.find("{"), text.rfind("}")
     if start != -1 and end > start:
         candidates.append(text[start:end + 1])

@@ -194,9 +194,7 @@ NOUNS: list[tuple[str, frozenset]] = [(re.compile(rf"\b{p}\b"), frozenset(c)) fo
     (r"objects?|anything|things?|tracks?", CONCRETE),
 ]]
 # Words that show the prompt's subject is not the first noun ("at a stop sign", "near cones").
-NOT_SUBJECT = frozenset("""at near on in into to toward towards behind with from by across between
-beside next around over under while and or that which who than front ahead past through of
-approaching following passing crossing facing overtaking""".split()) - {"of"}
+NOT_SUBJECT = frozenset(["at", "near", "on", "in", "into", "to", "toward", "towards", "behind", "with", "from", "by", "across", "between", "beside", "next", "around", "over", "under", "while", "and", "or", "that", "which", "who", "than", "front", "ahead", "past", "through", "of", "approaching", "following", "passing", "crossing", "facing", "overtaking"]) - {"of"}
 QUANTIFIER_OF = frozenset({"group", "groups", "pair", "pairs", "line", "lot", "lots", "number",
                            "couple", "crowd", "set", "few", "any", "one", "two", "three",
                            "several", "multiple", "many", "all", "each", "either"})

@@ -36,8 +36,7 @@ class Entry:
 
 
 # ----------------------------------------------------------------------------- retrieval
-_STOP = frozenset("a an the of to is are with its their it that which who and or in on at "
-                  "by for from as be".split())
+_STOP = frozenset(["a", "an", "the", "of", "to", "is", "are", "with", "its", "their", "it", "that", "which", "who", "and", "or", "in", "on", "at", "by", "for", "from", "as", "be"])
 
 
 def tokens(text: str) -> list[str]:
@@ -187,8 +186,7 @@ class Library:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         with open(path, "w") as fh:
-            for e in self.entries:
-                fh.write(json.dumps(asdict(e)) + "\n")
+            fh.writelines(json.dumps(asdict(e)) + "\n" for e in self.entries)
         return path
 
     @classmethod
@@ -211,13 +209,14 @@ class Library:
 def _download(run_id: str, artifact: str, tracking_cfg) -> Path:
     """An artifact of an MLflow run in the configured tracking store."""
     import mlflow
+
     from scenmine import track
     track.configure(track.tracking_uri(tracking_cfg))
     dst = tempfile.mkdtemp(prefix="scenmine-library-")
     try:
         return Path(mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path=artifact,
                                                         dst_path=dst))
-    except Exception as exc:  # noqa: BLE001 - say which key to fix
+    except Exception as exc:
         raise ValueError(f"screening.library: cannot get {artifact!r} of MLflow run {run_id} "
                          f"from {track.tracking_uri(tracking_cfg)}: {exc}") from exc
 

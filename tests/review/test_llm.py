@@ -10,13 +10,13 @@ from hydra import compose, initialize_config_dir
 
 FAKES = Path(__file__).resolve().parents[1] / "fakes"
 sys.path.insert(0, str(FAKES))
-import fake_openai_server as fo  # noqa: E402
+import fake_openai_server as fo
 
-from scenmine import review, track  # noqa: E402
-from scenmine.generate.backends.openai import OpenAIBackend  # noqa: E402
-from scenmine.generate.base import Generation  # noqa: E402
-from scenmine.review.llm import LLMReviewer, parse_answer  # noqa: E402
-from scenmine.store import Store  # noqa: E402
+from scenmine import review, track
+from scenmine.generate.backends.openai import OpenAIBackend
+from scenmine.generate.base import Generation
+from scenmine.review.llm import LLMReviewer, parse_answer
+from scenmine.store import Store
 
 CONF = Path(__file__).resolve().parents[2] / "conf"
 PROMPT = "vehicle with a bicycle to its right"
