@@ -39,4 +39,7 @@ class Generator(Protocol):
 
     name: str
 
-    def generate(self, prompt: str, examples: list[Example] | None = None) -> Generation: ...
+    def generate(self, prompt: str, examples: list[Example] | None = None) -> Generation:
+        """A program for ``prompt``. Generators that can use screening feedback (a critique
+        of an earlier attempt) also accept ``feedback: str | None = None``."""
+        ...

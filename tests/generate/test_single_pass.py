@@ -108,3 +108,14 @@ def test_prompt_templates_come_from_config(make_generator):
         make_generator(backend(srv), prompts=Prompts({"user": "TASK<<{{ prompt }}>>"})) \
             .generate("a bus")
     assert srv.requests[0]["body"]["messages"][1]["content"] == "TASK<<a bus>>\n"
+
+
+def test_screening_feedback_reaches_the_model(make_generator):
+    critique = "TS-BA 0.40 < 0.80: log_a missed 12 positive timestamps"
+    with fo.serve([fo.text(fence(GOOD))]) as srv:
+        gen = make_generator(backend(srv)).generate("moving bus", None, feedback=critique)
+    user = srv.requests[0]["body"]["messages"][1]["content"]
+    assert gen.ok and critique in user and "improved program" in user
+    with fo.serve([fo.text(fence(GOOD))]) as srv:
+        make_generator(backend(srv)).generate("moving bus")
+    assert "improved program" not in srv.requests[0]["body"]["messages"][1]["content"]

@@ -63,10 +63,12 @@ class LLMGenerator:
         return self._doc("categories")
 
     # -- Generator protocol ---------------------------------------------------------------
-    def generate(self, prompt: str, examples: list[Example] | None = None) -> Generation:
+    def generate(self, prompt: str, examples: list[Example] | None = None,
+                 feedback: str | None = None) -> Generation:
+        """One program for ``prompt``; ``feedback`` (screening) critiques an earlier attempt."""
         pool = list(examples) if examples else self.prompts.examples
         shots = select_examples(prompt, pool, self.fewshot_k, self.retriever)
-        session = Session(self, prompt)
+        session = Session(self, prompt, feedback)
         try:
             return STRATEGIES[self.strategy](session, shots)
         except BackendError as exc:

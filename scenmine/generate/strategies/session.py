@@ -12,8 +12,8 @@ from ..extract import Extraction, extract_program
 class Session:
     """Messages and accounting for one prompt; ``gen`` is the owning LLMGenerator."""
 
-    def __init__(self, gen, prompt: str):
-        self.gen, self.prompt = gen, prompt
+    def __init__(self, gen, prompt: str, feedback: str | None = None):
+        self.gen, self.prompt, self.screening_feedback = gen, prompt, feedback
         self.messages: list[dict] = []
         self.usage = Usage()
         self.t0 = time.perf_counter()
@@ -32,7 +32,8 @@ class Session:
         return resp
 
     def render(self, name: str, **variables) -> str:
-        return self.gen.prompts.render(name, prompt=self.prompt, **variables)
+        return self.gen.prompts.render(name, prompt=self.prompt,
+                                       screening_feedback=self.screening_feedback, **variables)
 
     # -- programs -------------------------------------------------------------------------
     def check(self, ext: Extraction) -> tuple[str | None, str | None, str | None]:
