@@ -145,6 +145,11 @@ def client(tracking_cfg):
     return MlflowClient(tracking_uri=uri)
 
 
+def download_artifact(tracking_cfg, run_id: str, artifact: str, dst: str | Path) -> Path:
+    """Copy artifact ``artifact`` of run ``run_id`` (from the configured store) into ``dst``."""
+    return Path(client(tracking_cfg).download_artifacts(run_id, artifact, str(dst)))
+
+
 def sweep_parent(tracking_cfg, sweep_dir: str | Path, run_name: str,
                  tags: dict | None = None, sweep_key: str = "") -> str | None:
     """The parent run of a multirun sweep, created by its first job (file lock in ``sweep_dir``).

@@ -208,14 +208,10 @@ class Library:
 
 def _download(run_id: str, artifact: str, tracking_cfg) -> Path:
     """An artifact of an MLflow run in the configured tracking store."""
-    import mlflow
-
     from scenmine import track
-    track.configure(track.tracking_uri(tracking_cfg))
     dst = tempfile.mkdtemp(prefix="scenmine-library-")
     try:
-        return Path(mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path=artifact,
-                                                        dst_path=dst))
+        return track.download_artifact(tracking_cfg, run_id, artifact, dst)
     except Exception as exc:
         raise ValueError(f"screening.library: cannot get {artifact!r} of MLflow run {run_id} "
                          f"from {track.tracking_uri(tracking_cfg)}: {exc}") from exc
