@@ -197,12 +197,33 @@ def _load_cached(log_dir: str, mtime_ns: int) -> LogData:
     return frame_from_table(path, table)
 
 
-def load_log(log_dir: str | Path) -> LogData:
-    """Load a log once per process (cached by resolved path and file time)."""
+def load_log(log_dir: str | Path, tracks: str | Path | None = None) -> LogData:
+    """Load a log once per process (cached by resolved path and file time).
+
+    ``tracks``: a tracker-predictions pickle (AV2 tracking submission) whose tracks replace
+    the annotations; its scores are kept.
+    """
     path = Path(log_dir).resolve()
     if not path.is_dir():
         raise LogLoadError(f"log {path.name}: {path} is not a directory")
+    if tracks is not None:
+        return _load_tracker_cached(str(path), str(Path(tracks).resolve()))
     return _load_cached(str(path), _annotation_path(path).stat().st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=1)
+def _tracker_predictions(path: str) -> dict:
+    import pickle
+    try:
+        with open(path, "rb") as fh:
+            return pickle.load(fh)
+    except (OSError, pickle.UnpicklingError, EOFError) as exc:
+        raise LogLoadError(f"cannot read tracker predictions {path}: {exc}") from exc
+
+
+@functools.lru_cache(maxsize=16)
+def _load_tracker_cached(log_dir: str, tracks: str) -> LogData:
+    return load_tracker_log(log_dir, _tracker_predictions(tracks))
 
 
 # ----------------------------------------------------------------------------- tracker input
@@ -216,7 +237,8 @@ def _kept_track_ids(frames: list[dict], large=TRACKER_TOPK_LARGE) -> set:
     """The reference's score filter: per label, the tracks with the highest summed score."""
     stats: dict = {}
     for frame in frames:
-        for tid, score, label in zip(frame["track_id"], frame["score"], frame["label"]):
+        labels = frame["label"] if "label" in frame else frame["name"]
+        for tid, score, label in zip(frame["track_id"], frame["score"], labels):
             seen, total, _ = stats.get(tid, ([], 0.0, label))
             stats[tid] = (seen + [int(frame["timestamp_ns"])], total + float(score), label)
     by_label: dict = {}

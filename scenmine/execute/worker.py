@@ -58,10 +58,18 @@ def run_one(log_dir: str, code: str, description: str, timeout_s: float, options
     start = time.perf_counter()
     payload = {"ok": False, "error": None, "scenario": None, "referred": {}, "related": {},
                "frames": None}
+    options = dict(options)
+    tracks = options.pop("tracks", None)
     try:
-        log = load_log(log_dir)
+        log = load_log(log_dir, tracks=tracks)
+        if tracks is not None:  # the DSL reads this log's tracker tracks, not the annotations
+            from scenmine.dsl.context import use_log
+            use_log(log)
     except LogLoadError as exc:
         payload["error"] = f"log: {exc}"
+        return {**payload, "seconds": time.perf_counter() - start}
+    except Exception as exc:  # an unreadable log fails its pairs, never the worker
+        payload["error"] = f"log: {log_dir}: {type(exc).__name__}: {exc}"
         return {**payload, "seconds": time.perf_counter() - start}
     try:
         tree = check_program(code)
