@@ -16,6 +16,7 @@ naming the pair and the frame. Then it prints the upload command of the EvalAI C
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import sys
@@ -92,14 +93,12 @@ def load_run(ref: str, tracking_cfg=None) -> RunSubmission:
     with tempfile.TemporaryDirectory() as tmp:
         try:
             sub = client.download_artifacts(ref, "submission.pkl", tmp)
-        except Exception as exc:  # noqa: BLE001 - MLflow's own exception types
+        except Exception as exc:  # MLflow's own exception types
             raise FileNotFoundError(f"MLflow run {ref} in {track.tracking_uri(tracking_cfg)}: "
                                     f"no submission.pkl artifact ({exc})") from exc
         cfg = None
-        try:
+        with contextlib.suppress(Exception):  # no config: --ground-truth must give the split
             cfg = OmegaConf.load(client.download_artifacts(ref, "config.yaml", tmp))
-        except Exception:  # noqa: BLE001 - then --ground-truth must give the split
-            pass
         return RunSubmission(f"MLflow run {ref}", load_pkl(sub), cfg)
 
 
@@ -170,7 +169,7 @@ def _check_timestamps(key, frames, want: np.ndarray) -> tuple[list[str], bool]:
             got.append(int(ts))
     if problems:
         return problems, False
-    got_set, want_set = set(got), set(int(t) for t in want)
+    got_set, want_set = set(got), {int(t) for t in want}
     for ts in sorted(want_set - got_set):
         problems.append(f"{_pair_name(key)}: missing evaluation frame timestamp_ns={ts}")
     for ts in sorted(got_set - want_set):
@@ -223,10 +222,10 @@ def _check_frame(key, frame: dict) -> list[str]:
 def validate_spatiotemporal(submission: dict, expected: dict) -> None:
     """Raise SubmissionError unless ``submission`` holds every pair and frame, well typed."""
     problems = _check_keys(submission, expected)
-    for key in expected:
+    for key, want in expected.items():
         if key not in submission:
             continue
-        frame_problems, usable = _check_timestamps(key, submission[key], expected[key])
+        frame_problems, usable = _check_timestamps(key, submission[key], want)
         problems += frame_problems
         if usable:
             for frame in submission[key]:
@@ -238,10 +237,10 @@ def validate_spatiotemporal(submission: dict, expected: dict) -> None:
 def validate_temporal(submission: dict, expected: dict) -> None:
     """Raise SubmissionError unless every pair has one ``{timestamp_ns, is_positive}`` per frame."""
     problems = _check_keys(submission, expected)
-    for key in expected:
+    for key, want in expected.items():
         if key not in submission:
             continue
-        frame_problems, usable = _check_timestamps(key, submission[key], expected[key])
+        frame_problems, usable = _check_timestamps(key, submission[key], want)
         problems += frame_problems
         if not usable:
             continue

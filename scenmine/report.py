@@ -85,7 +85,7 @@ def find_run(client, ref: str, experiment: str):
     if _RUN_ID.match(ref):
         try:
             return client.get_run(ref)
-        except Exception as exc:  # noqa: BLE001 - MLflow's own exception types
+        except Exception as exc:  # MLflow's own exception types
             raise ReportError(f"no MLflow run {ref}") from exc
     escaped = ref.replace("'", "\\'")
     for exp_ids in (_experiment_ids(client, [experiment]), _all_experiment_ids(client)):
@@ -222,7 +222,7 @@ def _fmt(value, digits: int, integer: bool = False) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "—"
     if isinstance(value, (int, float)):
-        return f"{int(round(value)):,}" if integer else f"{value:.{digits}f}"
+        return f"{round(value):,}" if integer else f"{value:.{digits}f}"
     return str(value)
 
 
@@ -247,8 +247,8 @@ def markdown(title: str, table: pd.DataFrame, base: int, per_prompt: pd.DataFram
     metrics = list(cfg.metrics)
     out = [f"# {cfg.get('title') or 'Report: ' + title}", ""]
     source = f"sweep parent run `{sweep_id}`, " if sweep_id else ""
-    out += [f"{len(table)} runs ({source}tracking store `{track.tracking_uri(cfg.tracking)}`). "
-            f"Deltas in parentheses are against the baseline **{table.label[base]}**.", ""]
+    out += [(f"{len(table)} runs ({source}tracking store `{track.tracking_uri(cfg.tracking)}`). "
+             f"Deltas in parentheses are against the baseline **{table.label[base]}**."), ""]
     out += ["## Metrics", ""]
     header = ["run", *[METRIC_TITLES.get(m, m) for m in metrics], "run id"]
     rows = []

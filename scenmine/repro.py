@@ -58,7 +58,7 @@ def git_info(repo: str | Path | None = None) -> dict[str, str]:
     def git(*args: str) -> str | None:
         try:
             out = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True,
-                                 timeout=10)
+                                 timeout=10, check=False)
         except (OSError, subprocess.TimeoutExpired):
             return None
         return out.stdout.strip() if out.returncode == 0 else None
@@ -220,13 +220,13 @@ def load_run_config(tracking_cfg, run_id: str) -> DictConfig:
     client = track.client(tracking_cfg)
     try:
         client.get_run(run_id)
-    except Exception as exc:  # noqa: BLE001 - MLflow raises its own exception types
+    except Exception as exc:  # MLflow raises its own exception types
         raise RerunError(f"rerun: no run {run_id!r} in {track.tracking_uri(tracking_cfg)} "
                          f"({type(exc).__name__}); set tracking.dir / tracking.uri") from exc
     with tempfile.TemporaryDirectory() as tmp:
         try:
             path = client.download_artifacts(run_id, "config.yaml", tmp)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:  # MLflow's own exception types
             raise RerunError(f"rerun: run {run_id} has no config.yaml artifact") from exc
         return OmegaConf.load(path)
 

@@ -35,7 +35,7 @@ def run_scenmine(args: list[str], cwd: Path, timeout: int = 600) -> subprocess.C
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
            "HYDRA_FULL_ERROR": "1"}
     return subprocess.run([sys.executable, "-m", "scenmine", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=timeout)
+                          capture_output=True, text=True, timeout=timeout, check=False)
 
 
 def quick_args(root: Path, mini_root: Path) -> list[str]:
@@ -185,7 +185,9 @@ def test_report_and_sweep_groups_helpers():
                     reason="slow: set SCENMINE_TEST_ALL_OVERLAYS=1 to run every offline overlay")
 @pytest.mark.parametrize("name", OFFLINE)
 def test_offline_overlay_runs(name, tmp_path, mini_root):
-    proc = run_scenmine([f"+exp={name}", *quick_args(tmp_path, mini_root),
+    screening = compose_cfg(f"+exp={name}").screening
+    quick_screen = ["screening.max_prompts=2"] if "max_prompts" in screening else []
+    proc = run_scenmine([f"+exp={name}", *quick_args(tmp_path, mini_root), *quick_screen,
                          f"hydra.run.dir={tmp_path / 'run'}"], cwd=tmp_path)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-5000:]
     assert (tmp_path / "run" / "submission.pkl").exists()

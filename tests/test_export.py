@@ -8,8 +8,16 @@ import numpy as np
 import pytest
 
 from scenmine.data.submission import load_pkl, save_pkl
-from scenmine.export import (RunSubmission, SubmissionError, expected_frames, export, main,
-                             upload_commands, validate_spatiotemporal, validate_temporal)
+from scenmine.export import (
+    RunSubmission,
+    SubmissionError,
+    expected_frames,
+    export,
+    main,
+    upload_commands,
+    validate_spatiotemporal,
+    validate_temporal,
+)
 
 
 @pytest.fixture(scope="module")

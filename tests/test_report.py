@@ -6,7 +6,6 @@ import math
 import pandas as pd
 import pytest
 from hydra import compose, initialize_config_dir
-
 from test_experiments import CONF, SWEEP_OVERLAYS, sweep_result
 
 
