@@ -363,5 +363,8 @@ def build_library(cfg, store, tracker, failures, generator=None) -> Library | No
         tracker.set_tags({"screening.library": str(spec)})
         return library
     if scfg.name == "off":
+        if scfg.get("threshold") != 0.8 or scfg.get("max_iterations") != 5:
+            log.warning("screening is off, so screening.threshold / max_iterations change "
+                        "nothing; add screening=default (or +exp=full_offline) to screen")
         return None
     return screen(cfg, store, tracker, failures, generator).library
