@@ -100,8 +100,7 @@ def _baseline_params(vcfg: dict, space: dict) -> dict:
 
 
 def tune_scores(predictions: dict, ground_truth: dict, dataset_dir, scores: pd.DataFrame, vcfg: dict, tcfg: dict,
-                tracking=None, work_dir: str | Path | None = None, metrics: SubsetMetrics | None = None
-                ) -> TuneResult:
+                tracking=None, metrics: SubsetMetrics | None = None) -> TuneResult:
     """Run (or resume) the study over ``scores``; each trial is evaluated by the official evaluator."""
     import optuna
 
@@ -114,13 +113,14 @@ def tune_scores(predictions: dict, ground_truth: dict, dataset_dir, scores: pd.D
         [sorted(scores.get("vlm_key", pd.Series(dtype=str)).astype(str)), sorted(map(str, ground_truth)),
          space, vcfg, scores.get("evidence_hash", pd.Series(dtype=str)).tolist()], 10)
     storage = f"sqlite:///{(storage_dir / 'studies.db').resolve()}"
-    sm = metrics or SubsetMetrics(predictions, ground_truth, dataset_dir, scores, work_dir)
-    primary = "vlm_p_yes" if vcfg["name"] in ("vlm", "both") and "vlm_p_yes" in scores else "geo_score"
-    order = {p: list(g.sort_values(primary, ascending=False).log_id) if primary in g else None
-             for p, g in scores.groupby("prompt")} if len(scores) else {}
-    t0 = time.perf_counter()
-    sm.ensure({(p, s) for p in sm.prompts for s in sm.subsets(p, order.get(p), int(tcfg.get("exhaustive_max", 4)))})
-    log.info("tune: %d keep-subsets evaluated in %.1f s", len(sm.table), time.perf_counter() - t0)
+    sm = metrics or SubsetMetrics(predictions, ground_truth, dataset_dir, scores, int(tcfg.get("eval_workers", 2)))
+    if tcfg.get("warmup", "none") == "subsets":  # else: evaluate the keep-subsets trials ask for
+        primary = "vlm_p_yes" if vcfg["name"] in ("vlm", "both") and "vlm_p_yes" in scores else "geo_score"
+        order = {p: list(g.sort_values(primary, ascending=False).log_id) if primary in g else None
+                 for p, g in scores.groupby("prompt")} if len(scores) else {}
+        t0 = time.perf_counter()
+        sm.ensure({(p, s) for p in sm.prompts for s in sm.subsets(p, order.get(p), int(tcfg.get("exhaustive_max", 3)))})
+        log.info("tune: %d keep-subsets evaluated in %.1f s", len(sm.table), time.perf_counter() - t0)
     keys = list(zip(scores.get("log_id", []), scores.get("prompt", [])))
 
     def value_of(v: dict) -> dict:
@@ -213,6 +213,9 @@ def run(cfg: DictConfig, run_dir: str | Path) -> TuneResult:
         raise ValueError(f"tuning needs ground truth; dataset {dataset.name}/{dataset.split} has none")
     base = _base_run_dir(cfg, tcfg)
     sub = base / "submission_unverified.pkl"
+    if not sub.exists() and (base / "verifier").is_dir():
+        raise ValueError(f"tune.base_run {base}: its submission.pkl is already verified and it has no "
+                         "submission_unverified.pkl; tune on a run made with verifier=none")
     predictions = load_pkl(sub if sub.exists() else base / "submission.pkl")
     predictions = {k: v for k, v in predictions.items() if k in dataset.ground_truth}
     pairs = pairs_from_submission(predictions, dataset.logs, read_programs(base))
@@ -225,7 +228,7 @@ def run(cfg: DictConfig, run_dir: str | Path) -> TuneResult:
         tracker.log_params({f"verifier.{k}": v for k, v in track.flatten(vcfg).items()})
         start = time.perf_counter()
         result = tune_scores(predictions, dataset.ground_truth, dataset.logs_dir, scores, vcfg, tcfg,
-                             cfg.tracking if tracker.run is not None else None, run_dir)
+                             cfg.tracking if tracker.run is not None else None)
         name = tcfg.get("overlay_name") or f"tuned_{result.study_name}"
         result.overlay_path = write_overlay(result, Path(tcfg.get("overlay_dir", "outputs/tuned")) / "exp" / f"{name}.yaml",
                                             f"Base run: {base}.")
@@ -236,8 +239,9 @@ def run(cfg: DictConfig, run_dir: str | Path) -> TuneResult:
         tracker.set_tags({"study": result.study_name, "storage": result.storage, "overlay": str(result.overlay_path)})
         for path in [*paths, run_dir / "best_verifier.yaml"]:
             tracker.log_artifact(path)
-    log.info("tune: best %s %.4f (untuned %.4f) after %d trials; overlay %s", result.metric, result.best_value,
-             result.baseline_value, result.n_trials, result.overlay_path)
+    log.info("tune: best %s %.4f (untuned %.4f) after %d trials (%d official evaluator calls); overlay %s",
+             result.metric, result.best_value, result.baseline_value, result.n_trials, result.evaluator_calls,
+             result.overlay_path)
     return result
 
 

@@ -4,15 +4,16 @@ The official evaluator scores each prompt as its own class and averages the clas
 verifier decision only empties or keeps one (log, prompt) pair. So the metric of a set of
 decisions is the mean over prompts of the evaluator's per-prompt value for *which of that
 prompt's positive pairs are kept*. ``SubsetMetrics`` asks the official evaluator for those
-per-prompt values, many keep-subsets in one call (each as its own class), and memoises them;
-a trial is then a lookup. Objects never referred in a sequence are removed before the call:
+per-prompt values (one call per prompt and keep-subset: with one class, the class average the
+evaluator returns is that class's value) and memoises them, so repeated decisions are lookups. Objects never referred in a sequence are removed before the call:
 the evaluator discards them itself (``classify_referred_objects``), so results are identical.
 """
 from __future__ import annotations
 
+import contextlib
+import io
 import itertools
 import re
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -80,10 +81,10 @@ class SubsetMetrics:
     """Official per-prompt metrics of keep-subsets of each prompt's verifiable pairs, memoised."""
 
     def __init__(self, predictions: dict, ground_truth: dict, dataset_dir, scores: pd.DataFrame,
-                 work_dir: str | Path | None = None):
+                 workers: int = 2):
         self.gt = {k: compact(v) for k, v in ground_truth.items()}
         self.full = {k: compact(predictions[k]) for k in ground_truth}
-        self.dataset_dir, self.work_dir = dataset_dir, work_dir
+        self.dataset_dir, self.workers = dataset_dir, int(workers)
         verifiable = {(a, b) for a, b in zip(scores.get("log_id", []), scores.get("prompt", []))}
         self.prompts = list(dict.fromkeys(p for _, p in ground_truth))
         self.logs_of = {p: [k[0] for k in ground_truth if k[1] == p] for p in self.prompts}
@@ -100,27 +101,37 @@ class SubsetMetrics:
         return [frozenset(order[:i]) for i in range(len(order) + 1)]
 
     def ensure(self, wanted: set[tuple[str, frozenset]]) -> None:
-        """Evaluate every (prompt, kept logs) not yet known, in one official evaluator call."""
-        from scenmine.evaluate import evaluate
+        """Evaluate every (prompt, kept logs) not yet known: one official evaluator call each
+        (its class average is then that class's value), ``workers`` calls at a time."""
+        from concurrent.futures import ThreadPoolExecutor
 
         todo = sorted((p, s) for p, s in wanted if (p, s) not in self.table)
         if not todo:
             return
-        names, preds, gt = {}, {}, {}
-        for i, (prompt, kept) in enumerate(todo):
-            name = f"{prompt} [subset {i}]"
-            names[name] = (prompt, kept)
-            for log_id in self.logs_of[prompt]:
-                frames = self.full[(log_id, prompt)]
-                if log_id in self.candidates[prompt] and log_id not in kept:
-                    frames = empty_like(frames)
-                preds[(log_id, name)] = compact(frames)
-                gt[(log_id, name)] = [dict(f) for f in self.gt[(log_id, prompt)]]  # evaluator sets seq_id
-        with tempfile.TemporaryDirectory(dir=self.work_dir) as out:
-            result = evaluate(preds, gt, self.dataset_dir, out)
+        if self.workers > 1 and len(todo) > 1:
+            # the evaluator wrapper swaps sys.stdout/stderr per call; around the threads, restore them once
+            sink = io.StringIO()
+            with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink), \
+                    ThreadPoolExecutor(min(self.workers, len(todo))) as pool:
+                values = list(pool.map(self._evaluate_one, todo))
+        else:
+            values = [self._evaluate_one(key) for key in todo]
+        self.table.update(zip(todo, values))
+
+    def _evaluate_one(self, key: tuple[str, frozenset]) -> dict[str, float]:
+        """The official metrics of one prompt with only the logs in ``key[1]`` kept."""
+        from scenmine.evaluate import evaluate
+
+        prompt, kept = key
+        preds, gt = {}, {}
+        for log_id in self.logs_of[prompt]:
+            frames = self.full[(log_id, prompt)]
+            if log_id in self.candidates[prompt] and log_id not in kept:
+                frames = empty_like(frames)
+            preds[(log_id, prompt)] = compact(frames)
+            gt[(log_id, prompt)] = [dict(f) for f in self.gt[(log_id, prompt)]]  # evaluator sets seq_id
         self.calls += 1
-        for name, key in names.items():
-            self.table[key] = result.per_prompt[name]
+        return dict(evaluate(preds, gt, self.dataset_dir, None).metrics)
 
     def metrics(self, keep: dict[tuple[str, str], bool]) -> dict[str, float]:
         """Class-averaged metrics of a set of decisions ((log_id, prompt) -> keep; missing: keep)."""
