@@ -67,7 +67,11 @@ def _base_rows(pairs: list[PairPrediction]) -> tuple[list[dict], list]:
     for p in pairs:
         if not p.positive:
             continue
-        log = load_log(p.log_dir)
+        try:
+            log = load_log(p.log_dir)
+        except Exception as exc:  # noqa: BLE001 - recorded; the pair is then judged by on_error
+            log_.warning("verifier: cannot load log %s: %s", p.log_id, exc)
+            continue
         p = on_eval_grid(p, np.asarray(log.eval_timestamps))
         if not p.positive:
             continue
@@ -115,19 +119,25 @@ def _score_vlm(rows, logs, cache: ScoreCache, vcfg: dict, vlm_cfg: dict, backend
         chunk = todo[i:i + batch]
         t0 = time.perf_counter()
         requests = []
+        asked = []
         for row, p, log in chunk:
-            ev = render_evidence(log, p.referred, p.related, render_cfg)
+            try:
+                ev = render_evidence(log, p.referred, p.related, render_cfg)
+            except Exception as exc:  # noqa: BLE001 - one pair's failure is recorded, the run goes on
+                row.update(vlm_p_yes=np.nan, vlm_answer="", vlm_cached=False, vlm_error=f"render: {exc}")
+                continue
             row["vlm_frames"] = len(ev.timestamps)
             requests.append(build_request(template, p.prompt, ev, render_cfg.layout))
-        answers = backend.answer(requests)
+            asked.append(row)
+        answers = backend.answer(requests) if requests else []
         dt = (time.perf_counter() - t0) / len(chunk)
-        for (row, _, _), (p_yes, raw) in zip(chunk, answers):
+        for row, (p_yes, raw) in zip(asked, answers):
             row.update(vlm_p_yes=float(p_yes), vlm_answer=raw, vlm_cached=False, vlm_seconds=dt)
             if np.isfinite(p_yes):
                 cache.put("vlm", row["vlm_key"], {"p_yes": float(p_yes), "raw": raw})
             else:
                 row["vlm_error"] = raw
-    return len(todo)
+    return sum(1 for row, _, _ in todo if "vlm_frames" in row)
 
 
 def score_pairs(pairs: list[PairPrediction], cfg: Any, backend=None, cache_dir: str | Path | None = None) -> pd.DataFrame:

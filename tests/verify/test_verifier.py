@@ -110,3 +110,26 @@ def test_configs_compose(verifier, vlm):
         assert v["combine"] == "and" and v["geometric"]["threshold"] == 1.0 and v["threshold"] == 0.5
     for name in ("legend_yes_no", "strict_judge"):
         assert "{description}" in load_template(name)["template"]
+
+
+def test_failures_are_recorded_not_cached(gt_pairs, tmp_path, monkeypatch):
+    from scenmine.verify import render
+
+    pairs, _ = gt_pairs
+    real = render.render_evidence
+
+    def flaky(log, referred, related, cfg=None):
+        if log.log_id == pairs[0].log_id:
+            raise RuntimeError("no map")
+        return real(log, referred, related, cfg)
+
+    monkeypatch.setattr(render, "render_evidence", flaky)
+    cfg = _cfg(cache_dir=str(tmp_path))
+    cfg["vlm"].update(base_url="http://127.0.0.1:9/v1", max_retries=0, timeout_s=2)  # nothing listens
+    scores = score_pairs(pairs, cfg)
+    assert scores.vlm_p_yes.isna().all() and scores.attrs["vlm_calls"] == 1
+    errors = dict(zip(scores.log_id, scores.vlm_error))
+    assert errors[pairs[0].log_id].startswith("render: no map") and errors[pairs[1].log_id].startswith("ERROR")
+    assert decide(scores, cfg["verifier"]).all()
+    assert not decide(scores, _cfg(on_error="drop")["verifier"]).any()
+    assert not list(tmp_path.rglob("*.json"))  # failures are not cached
