@@ -2,7 +2,7 @@
 
 ``ensure_mini_dataset()`` generates it on first use into a cache folder and reuses it after::
 
-    <root>/mini-v1-s<seed>/
+    <root>/mini-v<GENERATOR_VERSION>-s<seed>/
       logs/<log_id>/{annotations.feather, city_SE3_egovehicle.feather, map/}
       splits.json  prompts.json  summary.json  ground_truth/<split>.pkl
 """
@@ -13,7 +13,7 @@ import shutil
 import uuid
 from pathlib import Path
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 DEFAULT_N_LOGS = 10
 
 

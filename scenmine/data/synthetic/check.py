@@ -2,7 +2,9 @@
 
 ``python -m scenmine.data.synthetic.check [ROOT]`` prints, per prompt, the (track, 2 Hz
 timestamp) precision and recall of the DSL's referred objects against the ground truth, the
-positive logs of each, and the official metrics of the DSL's answers.
+positive logs of each (truth, DSL, and DSL after the geometric verifier's default limits,
+which drop the near misses the truth leaves out), and the official metrics of the DSL's
+answers.
 """
 from __future__ import annotations
 
@@ -32,8 +34,17 @@ def pairs(frames: list[dict]) -> set[tuple[int, int]]:
             for tid in np.asarray(f["track_id"])[np.asarray(f["label"]) == 0]}
 
 
+def verified(log, referred: dict, related: dict) -> bool:
+    """Whether the geometric verifier (default limits: the benchmark's rules) keeps a pair."""
+    from scenmine.verify.geometric import geometric_evidence, geometric_score
+
+    return geometric_score(geometric_evidence(log, referred, related)) >= 1.0
+
+
 def agreement(root: Path, evaluate: bool = True, log_ids: list[str] | None = None) -> dict:
-    """Per prompt: tp / fp / fn counts, positive logs (truth, DSL); official metrics."""
+    """Per prompt: tp / fp / fn counts, positive logs (truth, DSL, DSL kept by the geometric
+    verifier: ``ver_logs``), their mismatches with the truth, ``ver_fp`` (false positives in
+    the pairs the verifier keeps); official metrics."""
     import json
 
     from scenmine.data.logs import load_log
@@ -44,7 +55,8 @@ def agreement(root: Path, evaluate: bool = True, log_ids: list[str] | None = Non
     gt, preds = {}, {}
     for split in splits:
         gt.update(load_pkl(root / "ground_truth" / f"{split}.pkl"))
-    table = {p["prompt"]: {"tp": 0, "fp": 0, "fn": 0, "gt_logs": 0, "dsl_logs": 0} for p in prompts}
+    table = {p["prompt"]: {"tp": 0, "fp": 0, "fn": 0, "gt_logs": 0, "dsl_logs": 0, "ver_logs": 0,
+                           "dsl_log_errors": 0, "ver_log_errors": 0, "ver_fp": 0} for p in prompts}
     log_ids = log_ids or [i for ids in splits.values() for i in ids]
     gt = {k: v for k, v in gt.items() if k[0] in log_ids}
     for log_id in log_ids:
@@ -59,8 +71,13 @@ def agreement(root: Path, evaluate: bool = True, log_ids: list[str] | None = Non
             row["tp"] += len(a & b)
             row["fp"] += len(a - b)
             row["fn"] += len(b - a)
+            kept = bool(a) and verified(log, referred, related)
             row["gt_logs"] += bool(b)
             row["dsl_logs"] += bool(a)
+            row["ver_logs"] += kept
+            row["ver_fp"] += len(a - b) if kept else 0
+            row["dsl_log_errors"] += bool(a) != bool(b)
+            row["ver_log_errors"] += kept != bool(b)
     result = {"per_prompt": table}
     if evaluate:
         from scenmine.evaluate import evaluate as official
@@ -75,9 +92,12 @@ def main(argv: list[str]) -> None:
 
     root = Path(argv[0]) if argv else ensure_mini_dataset()
     res = agreement(root)
-    print(f"{'prompt':45s} {'tp':>5s} {'fp':>5s} {'fn':>5s} {'logs gt/dsl':>11s}")
+    print(f"{'prompt':45s} {'tp':>5s} {'fp':>5s} {'fn':>5s} {'logs gt/dsl/verified':>20s} "
+          f"{'log errors dsl/verified':>23s}")
     for prompt, r in res["per_prompt"].items():
-        print(f"{prompt:45s} {r['tp']:5d} {r['fp']:5d} {r['fn']:5d} {r['gt_logs']:5d}/{r['dsl_logs']:<5d}")
+        logs = f"{r['gt_logs']}/{r['dsl_logs']}/{r['ver_logs']}"
+        errors = f"{r['dsl_log_errors']}/{r['ver_log_errors']}"
+        print(f"{prompt:45s} {r['tp']:5d} {r['fp']:5d} {r['fn']:5d} {logs:>20s} {errors:>23s}")
     print(res.get("metrics"))
 
 

@@ -3,6 +3,12 @@
 Every event takes the scene context and a flag (positive variant or not) and adds actors.
 Which events are positive in which log is decided by ``design`` so that each prompt has
 positive and negative logs in every split.
+
+Logs also carry near misses (``near_misses`` and the negative variants of some events):
+things a naive program finds but the benchmark's annotators would not count, because the
+referred track does not persist for 1.5 s, is more than 50 m from the ego or is off the road
+(``truth.benchmark_rules``). The scripted truth leaves them out; the geometric verifier's
+default limits are the same rules, so it can drop the predictions they cause.
 """
 from __future__ import annotations
 
@@ -69,6 +75,7 @@ def build_scene(rng: np.random.Generator, t: np.ndarray, world: W.World, flags: 
     for name in EVENTS[:-2]:
         EVENT_FUNCS[name](sc, flags[name], flags)
     background(sc)
+    near_misses(sc, flags)
     return sc
 
 
@@ -112,11 +119,13 @@ def ev_parked(sc: Scene, pos: bool, flags) -> None:
 
 def ev_stopped(sc: Scene, pos: bool, flags) -> None:
     v0 = sc.rng.uniform(5.0, 6.5)
-    if not pos:  # passes straight through once the ego has left the box
-        sc.drive("REGULAR_VEHICLE", ("S1", "S1"), v0, sc.t_cross + sc.rng.uniform(2.5, 4.0),
-                 W.CROSS_LEN - W.YB)
-        return
     t_stop = sc.rng.uniform(1.5, 3.0)
+    if not pos:  # near miss: waits 8-15 m before (not at) the box, then drives through
+        t_go = sc.t_cross + sc.rng.uniform(0.0, 1.5)
+        keys = [(t_stop - v0 / 2, v0), (t_stop, 0.0), (t_go, 0.0), (t_go + 7.0, 5.6)]
+        gap = sc.rng.uniform(8.0, 15.0)  # front bumper to the box edge
+        sc.drive("REGULAR_VEHICLE", ("S1", "S1"), v0, t_stop, W.CROSS_LEN - (W.YB + gap + 2.3), keys=keys)
+        return
     t_go = sc.t_cross + sc.rng.uniform(2.5, 3.5)
     keys = [(t_stop - v0 / 2, v0), (t_stop, 0.0), (t_go, 0.0), (t_go + 7.0, 5.6)]
     s_stop = W.CROSS_LEN - (W.YB + 0.6 + 2.3)
@@ -183,8 +192,10 @@ def ev_follow(sc: Scene, pos: bool, flags) -> None:
 
 def ev_accel(sc: Scene, pos: bool, flags) -> None:
     t_a = sc.rng.uniform(3.0, 8.0)
-    v0, v1 = 2.5, (2.5 + 2.0 * 3.5 if pos else 3.2)
-    keys = [(t_a, v0), (t_a + 3.5, v1)]
+    # positive: 2 m/s^2 for 3.5 s; near miss: a 3 m/s^2 burst of 0.5-0.7 s (< 1.5 s)
+    burst = 3.5 if pos else sc.rng.uniform(0.5, 0.7)
+    v0, v1 = 2.5, 2.5 + (2.0 if pos else 3.0) * burst
+    keys = [(t_a, v0), (t_a + burst, v1)]
     x = sc.ego_x(t_a) + sc.rng.uniform(4.0, 9.0)
     sc.drive("REGULAR_VEHICLE", ("E2", "E2"), v0, t_a, W.MAIN_LEN + x, keys=keys)
 
@@ -222,7 +233,74 @@ def background(sc: Scene) -> None:
         v = rng.uniform(1.1, 1.5)
         sc.add(moving(rng, "PEDESTRIAN", sc.t, np.array([[x0, y], [x1, y]]), [(0.0, v), (sc.t[-1], v)]))
     v = rng.uniform(7.0, 9.0)
-    sc.drive("REGULAR_VEHICLE", ("W1", "W1"), v, rng.uniform(9.0, 13.0), W.MAIN_LEN - 30.0)
+    sc.notes["oncoming"] = sc.drive("REGULAR_VEHICLE", ("W1", "W1"), v, rng.uniform(9.0, 13.0),
+                                    W.MAIN_LEN - 30.0)
+
+
+GLIMPSE_FRAMES = 8  # an annotation dropout: the track is seen this long (0.8 s) only
+
+
+def _glimpse(sc: Scene, actor: Actor, t_mid: float, n: int = GLIMPSE_FRAMES) -> Actor:
+    """Keep ``n`` frames of ``actor`` around ``t_mid`` (a track lost to occlusion)."""
+    j = int(np.clip(np.argmin(np.abs(sc.t - t_mid)) - n // 2, 0, len(sc.t) - n))
+    actor.valid = np.zeros(len(sc.t), bool)
+    actor.valid[j:j + n] = True
+    actor.tags.add("glimpse")
+    return actor
+
+
+def _near_ego_frame(sc: Scene, actor: Actor, dist: float) -> int:
+    """The valid frame where ``actor`` is closest to ``dist`` m from the ego."""
+    d = np.linalg.norm(actor.pos - sc.ego.pos, axis=1)
+    return int(np.argmin(np.where(actor.valid, np.abs(d - dist), np.inf)))
+
+
+def near_misses(sc: Scene, flags: dict) -> None:
+    """Distractors in logs negative for the prompt they imitate (the truth excludes them).
+
+    - turning: the oncoming car's heading wobbles by 55-70 degrees and back within 0.7 s;
+    - bus in a bus lane: a bus seen for 0.8 s only, in the bus lane;
+    - crossing pedestrian: a pedestrian first seen on the edge of a crossing walks off it
+      along the sidewalk (the crossing test holds for about half a second);
+    - jaywalking: a pedestrian seen for 0.8 s only, on the road away from the crossings;
+    - bicycle to a vehicle's right: a car with a bicycle to its right, > 50 m from the ego.
+    (Accelerating and stopped-at-intersection near misses are those events' negatives.)
+    """
+    rng = sc.rng
+    car = sc.notes.get("oncoming")
+    if car is not None and not (flags["left"] and flags["right"]) and car.valid.any():
+        j = _near_ego_frame(sc, car, 25.0)
+        n, amp = 7, np.radians(rng.uniform(55.0, 70.0)) * (1 if rng.random() < 0.5 else -1)
+        # a small counter-swing on both sides ends the turn-like runs of yaw rate there
+        blip = amp * np.sin(np.pi * np.arange(1, n + 1) / (n + 1))
+        blip = np.concatenate([[-0.06 * amp] * 2, blip, [-0.06 * amp] * 2])
+        j = int(np.clip(j - len(blip) // 2, 0, len(sc.t) - len(blip)))
+        car.yaw[j:j + len(blip)] += blip
+        car.yaw = np.angle(np.exp(1j * car.yaw))
+        car.tags.add("heading_wobble")
+    if not flags["bus"]:
+        lane = "WB" if rng.random() < 0.5 else "EB"
+        t_g = sc.t_cross + rng.uniform(-3.0, 3.0)
+        x = sc.ego_x(t_g) + rng.uniform(15.0, 30.0)
+        s = W.MAIN_LEN + (x if lane[0] == "E" else -x)
+        _glimpse(sc, sc.drive("BUS", (lane, lane), rng.uniform(8.5, 10.0), t_g, s), t_g)
+    if not flags["crosswalk"]:
+        t0, v = rng.uniform(1.0, 8.0), rng.uniform(1.2, 1.5)
+        x0, y = W.PARK_X[1] + 1.0 - 0.3, rng.uniform(13.0, 15.5)
+        path = np.array([[x0, y], [x0 + 60.0, y]])
+        sc.add(moving(rng, "PEDESTRIAN", sc.t, path, [(t0, v), (sc.t[-1] + 1, v)])).tags.add("edge")
+    if not flags["jaywalk"]:
+        t_g = sc.t_cross + rng.uniform(0.0, 2.0)
+        x, y = sc.ego_x(t_g) + rng.uniform(15.0, 30.0), rng.uniform(8.0, 10.5)
+        v = rng.uniform(1.3, 1.6)
+        path = np.array([[x, y + v * 3], [x, y - v * 3]])  # at (x, y) at t_g
+        ped = moving(rng, "PEDESTRIAN", sc.t, path, [(t_g - 3.0, v), (sc.t[-1] + 1, v)])
+        sc.add(_glimpse(sc, ped, t_g))
+    if not flags["bike_right"]:
+        v = rng.uniform(0.5, 0.7)
+        s = W.MAIN_LEN + rng.uniform(95.0, 98.0)
+        sc.drive("REGULAR_VEHICLE", ("W2", "W2"), v, 0.0, s).tags.add("far")
+        sc.drive("BICYCLE", ("WK", "WK"), v, 0.0, s + rng.uniform(-1.0, 1.0)).tags.add("far")
 
 
 EVENT_FUNCS = {"left": ev_left, "right": ev_right, "lane_change": ev_lane_change,
@@ -232,12 +310,13 @@ EVENT_FUNCS = {"left": ev_left, "right": ev_right, "lane_change": ev_lane_change
 
 
 def finalize(sc: Scene) -> list[Actor]:
-    """Limit each actor to one contiguous span within sight of the ego; drop short tracks."""
+    """Limit each actor to one contiguous span within sight of the ego; drop short tracks
+    (glimpses, scripted annotation dropouts, keep theirs)."""
     out = []
     for a in sc.actors:
         seen = a.valid & (np.linalg.norm(a.pos - sc.ego.pos, axis=1) <= VISIBLE_M)
         idx = np.flatnonzero(seen)
-        if len(idx) < 8:
+        if len(idx) < (4 if "glimpse" in a.tags else 8):
             continue
         runs = np.split(idx, np.flatnonzero(np.diff(idx) > 1) + 1)
         best = max(runs, key=len)

@@ -2,7 +2,10 @@
 
 Computed from the exact scripted state (positions, headings, speeds, accelerations, lanes),
 with the thresholds of the RefAV definitions the canonical programs use, so that the truth
-covers every actor, also ones that satisfy a prompt by coincidence.
+covers every actor, also ones that satisfy a prompt by coincidence. Then the benchmark's
+annotation rules (``benchmark_rules``): a referred track counts only if it satisfies the
+prompt for at least 1.5 s in a row while within 50 m of the ego and 5 m of the drivable area;
+near misses (brief blips, tracks seen for a moment, far or off-road objects) are left out.
 """
 from __future__ import annotations
 
@@ -15,6 +18,33 @@ from scenmine.data.synthetic.world import World
 VEHICLES = {"EGO_VEHICLE", "ARTICULATED_BUS", "BOX_TRUCK", "BUS", "LARGE_VEHICLE", "MOTORCYCLE",
             "RAILED_VEHICLE", "REGULAR_VEHICLE", "SCHOOL_BUS", "TRUCK", "TRUCK_CAB"}
 Result = tuple[dict[str, np.ndarray], dict[str, np.ndarray]]  # referred, related: uuid -> (T,) bool
+MIN_PERSISTENCE_S = 1.5  # benchmark: referred tracks persist >= 1.5 s (3 evaluation timestamps)
+MAX_EGO_DIST_M = 50.0    # ... only objects within 50 m of the ego are annotated
+MAX_ROAD_DIST_M = 5.0    # ... and within 5 m of the drivable area
+FRAME_S = 0.1
+
+
+def longest_run(mask: np.ndarray) -> int:
+    """Length of the longest run of True in a (T,) mask."""
+    if not mask.any():
+        return 0
+    edges = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
+    return int((np.flatnonzero(edges == -1) - np.flatnonzero(edges == 1)).max())
+
+
+def annotatable(world: World, ego: Actor, every: list[Actor]) -> np.ndarray:
+    """(N, T) bool: within MAX_EGO_DIST_M of the ego and MAX_ROAD_DIST_M of the drivable area."""
+    pos = np.stack([a.pos for a in every])
+    near = np.linalg.norm(pos - ego.pos[None], axis=-1) <= MAX_EGO_DIST_M
+    road = shapely.union_all([shapely.Polygon(p) for p in world.areas.values()])
+    off = shapely.distance(road, shapely.points(pos.reshape(-1, 2))).reshape(pos.shape[:2])
+    return near & (off <= MAX_ROAD_DIST_M)
+
+
+def benchmark_rules(mask: np.ndarray, ok: np.ndarray) -> bool:
+    """Whether annotators would count a referred track: ``mask`` holds for >= 1.5 s in a row
+    where the track is annotatable (``ok``)."""
+    return longest_run(mask & ok) * FRAME_S >= MIN_PERSISTENCE_S - 1e-9
 
 
 def footprints(a: Actor) -> np.ndarray:
@@ -92,10 +122,12 @@ def compute(world: World, ego: Actor, actors: list[Actor], t: np.ndarray) -> dic
     veh = [k for k, a in enumerate(every) if a.category in VEHICLES]
     peds = [k for k, a in enumerate(every) if a.category == "PEDESTRIAN"]
     valid = np.stack([a.valid for a in every])
+    ok = annotatable(world, ego, every) & valid
     res: dict[str, Result] = {}
 
     def flat(masks: dict[int, np.ndarray]) -> Result:
-        return {every[k].uuid: m & valid[k] for k, m in masks.items() if (m & valid[k]).any()}, {}
+        return {every[k].uuid: m & valid[k] for k, m in masks.items()
+                if benchmark_rules(m & valid[k], ok[k])}, {}
 
     extent = {k: np.linalg.norm(np.ptp(every[k].pos[valid[k]], axis=0)) for k in veh}
     parked = {k for k in veh if extent[k] < 3.0}
@@ -116,10 +148,10 @@ def compute(world: World, ego: Actor, actors: list[Actor], t: np.ndarray) -> dic
     res["bike_lane"] = flat({k: lane_type[k] == "BIKE" for k, a in enumerate(every)
                              if a.category in ("BICYCLE", "BICYCLIST")})
     bikes = [k for k, a in enumerate(every) if a.category == "BICYCLE"]
-    res["bike_right"] = relational(every, veh, bikes, fps, valid, _right_of)
-    res["near_peds"] = relational(every, veh, peds, fps, valid, _near, min_count=2)
+    res["bike_right"] = relational(every, veh, bikes, fps, valid, _right_of, ok=ok)
+    res["near_peds"] = relational(every, veh, peds, fps, valid, _near, min_count=2, ok=ok)
     res["follow"] = relational(every, [0], [k for k in veh if k != 0], fps, valid,
-                               lambda ev, i, j, d: _follows(ev, lane, world, i, j))
+                               lambda ev, i, j, d: _follows(ev, lane, world, i, j), ok=ok)
     acc = {k: every[k].accel >= 1.0 for k in veh if k not in parked}
     res["accelerating"] = flat(acc)
     return res
@@ -160,8 +192,9 @@ def _follows(every, lane, world, i, j):
     return out
 
 
-def relational(every, tracks, cands, fps, valid, test, min_count: int = 1) -> Result:
-    """Tracks with at least ``min_count`` candidates passing ``test`` (i, j, distance) -> mask."""
+def relational(every, tracks, cands, fps, valid, test, min_count: int = 1, ok=None) -> Result:
+    """Tracks with at least ``min_count`` candidates passing ``test`` (i, j, distance) -> mask;
+    with ``ok`` ((N, T) annotatable), only tracks that pass ``benchmark_rules``."""
     referred, related = {}, {}
     for i in tracks:
         hits = {}
@@ -179,10 +212,10 @@ def relational(every, tracks, cands, fps, valid, test, min_count: int = 1) -> Re
         if not hits:
             continue
         count = np.sum(list(hits.values()), axis=0)
-        ok = count >= min_count
-        if ok.any():
-            referred[every[i].uuid] = ok
+        hit = count >= min_count
+        if hit.any() if ok is None else benchmark_rules(hit, ok[i]):
+            referred[every[i].uuid] = hit
             for j, m in hits.items():
-                if (m & ok).any():
-                    related[every[j].uuid] = related.get(every[j].uuid, False) | (m & ok)
+                if (m & hit).any():
+                    related[every[j].uuid] = related.get(every[j].uuid, False) | (m & hit)
     return referred, related
