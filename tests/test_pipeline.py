@@ -36,9 +36,10 @@ def test_default_run_scores_and_logs_to_mlflow(mini_run):
 
 def test_submission_has_every_pair_and_frame(mini_run):
     from scenmine.data.submission import load_pkl
+    from scenmine.data.synthetic import dataset_name
     cfg, result = mini_run
     sub = load_pkl(result.submission_path)
-    gt = load_pkl(Path(cfg.dataset.root) / "mini-v1-s0" / "ground_truth" / "test.pkl")
+    gt = load_pkl(Path(cfg.dataset.root) / dataset_name(0) / "ground_truth" / "test.pkl")
     assert set(sub) == set(gt)
     assert all(len(sub[k]) == len(gt[k]) for k in gt)
 
