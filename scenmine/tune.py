@@ -169,7 +169,7 @@ def write_overlay(result: TuneResult, path: str | Path, note: str = "") -> Path:
     return path
 
 
-def _base_run_dir(cfg, tcfg: dict) -> Path:
+def _base_run_dir(cfg, tcfg: dict, dataset) -> Path:
     """The finished run to tune on: a folder, an MLflow run id, or a pipeline run made here."""
     base = tcfg.get("base_run")
     if base and Path(str(base)).is_dir():
@@ -183,7 +183,10 @@ def _base_run_dir(cfg, tcfg: dict) -> Path:
         return Path(tags["run_dir"])
     from scenmine import pipeline
 
-    key = sha({k: _plain(cfg[k]) if isinstance(cfg.get(k), DictConfig) else cfg.get(k) for k in BASE_KEYS}, 12)
+    gt = Path(dataset.ground_truth_path) if dataset.ground_truth_path else None
+    stamp = [str(gt), gt.stat().st_size, gt.stat().st_mtime_ns] if gt and gt.exists() else None
+    key = sha([{k: _plain(cfg[k]) if isinstance(cfg.get(k), DictConfig) else cfg.get(k) for k in BASE_KEYS},
+               stamp, sorted(dataset.logs)], 12)
     run_dir = Path(tcfg.get("storage_dir", "outputs/tune")) / f"base-{key}"
     if not (run_dir / "submission.pkl").exists():
         base_cfg = copy.deepcopy(cfg)
@@ -211,7 +214,7 @@ def run(cfg: DictConfig, run_dir: str | Path) -> TuneResult:
     dataset = load_dataset(cfg.dataset)
     if dataset.ground_truth is None:
         raise ValueError(f"tuning needs ground truth; dataset {dataset.name}/{dataset.split} has none")
-    base = _base_run_dir(cfg, tcfg)
+    base = _base_run_dir(cfg, tcfg, dataset)
     sub = base / "submission_unverified.pkl"
     if not sub.exists() and (base / "verifier").is_dir():
         raise ValueError(f"tune.base_run {base}: its submission.pkl is already verified and it has no "
@@ -220,6 +223,9 @@ def run(cfg: DictConfig, run_dir: str | Path) -> TuneResult:
     predictions = {k: v for k, v in predictions.items() if k in dataset.ground_truth}
     pairs = pairs_from_submission(predictions, dataset.logs, read_programs(base))
     scores = score_pairs(pairs, cfg)
+    if pairs and scores.empty:
+        raise ValueError(f"tune.base_run {base}: its positive predictions match no evaluation timestamp of "
+                         "the dataset's logs (a run on another version of the data?)")
     paths = write_scores(scores, run_dir)
     with track.start_run(cfg.tracking, run_name=tcfg.get("run_name") or "tune-verifier",
                          tags={"scenmine.role": "tune", "base_run_dir": str(base.resolve()),
