@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import warnings
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
@@ -12,6 +13,9 @@ from scenmine.data.dataset import DatasetError
 from scenmine.evaluate import METRIC_NAMES
 
 log = logging.getLogger("scenmine")
+# conf/config.yaml searches outputs/tuned for overlays written by +exp=tune_verifier; until a
+# tuning run has written one the folder does not exist, which is expected, not worth a warning.
+warnings.filterwarnings("ignore", message=r"provider=hydra\.searchpath in main, path=outputs/tuned")
 
 
 def summary(metrics: dict) -> str:
@@ -30,6 +34,11 @@ def main(cfg: DictConfig) -> float | None:
     run_dir = HydraConfig.get().runtime.output_dir
     try:
         cfg = repro.prepare(cfg)  # +rerun=<run id>; reproducibility tags; sweep grouping
+        if cfg.get("tune") is not None:  # +exp=tune_verifier: Optuna over cached verifier scores
+            from scenmine import tune
+            tuned = tune.run(cfg, run_dir)
+            print(tune.describe(tuned))
+            return tuned.best_value
         result = pipeline.run(cfg, run_dir)
     except (DatasetError, repro.RerunError, pipeline.ConfigError) as exc:
         log.error("configuration error: %s", exc)

@@ -251,21 +251,8 @@ def run(cfg: DictConfig, run_dir: str | Path) -> TuneResult:
     return result
 
 
-def main() -> None:
-    import hydra
-    from hydra.core.hydra_config import HydraConfig
-
-    @hydra.main(version_base="1.3", config_path="../conf", config_name="config")
-    def _main(cfg: DictConfig) -> float:
-        result = run(cfg, HydraConfig.get().runtime.output_dir)
-        print(f"best {result.metric} {result.best_value:.4f} (untuned {result.baseline_value:.4f}), "
-              f"{result.n_trials} trials; overlay {result.overlay_path}\n"
-              f"use it: python -m scenmine +exp={result.overlay_path.stem} dataset.split=test "
-              f"'hydra.searchpath=[file://{result.overlay_path.parent.parent.resolve()}]'")
-        return result.best_value
-
-    _main()
-
-
-if __name__ == "__main__":
-    main()
+def describe(result: TuneResult) -> str:
+    """What a tuning run found, and the command that uses its overlay."""
+    return (f"best {result.metric} {result.best_value:.4f} (untuned {result.baseline_value:.4f}), "
+            f"{result.n_trials} trials; overlay {result.overlay_path}\n"
+            f"use it: python -m scenmine +exp={result.overlay_path.stem} dataset.split=test")
