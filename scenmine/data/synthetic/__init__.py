@@ -13,7 +13,7 @@ import shutil
 import uuid
 from pathlib import Path
 
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 3
 DEFAULT_N_LOGS = 10
 
 

@@ -32,7 +32,7 @@ def make_log(seed: int, index: int, flags: dict) -> dict:
     ts = timestamps(rng)
     t = (ts - ts[0]) / 1e9
     world = build_world(rng)
-    sc = scenes.build_scene(rng, t, world, flags)
+    sc = scenes.build_scene(rng, t, world, flags, np.random.default_rng([seed, index, 2]))
     sc.ego.uuid, sc.ego.size = "ego", np.array(SIZES["EGO_VEHICLE"])
     actors = scenes.finalize(sc)
     place = Placement(float(rng.uniform(-np.pi, np.pi)),

@@ -37,6 +37,8 @@ class Scene:
     v_ego: float = 5.0
     t_cross: float = 7.5
     notes: dict = field(default_factory=dict)
+    near_rng: np.random.Generator | None = None  # near misses draw from here: the other
+                                                  # events stay as in generator version 1
 
     def path(self, route: list[int]) -> np.ndarray:
         return np.concatenate([self.world.lanes[i].centerline for i in route])
@@ -66,8 +68,10 @@ def design(n_logs: int) -> list[dict[str, bool]]:
     return [{e: (i + k) % 3 != 0 for k, e in enumerate(EVENTS)} for i in range(n_logs)]
 
 
-def build_scene(rng: np.random.Generator, t: np.ndarray, world: W.World, flags: dict) -> Scene:
-    sc = Scene(rng, t, world, v_ego=float(rng.uniform(4.3, 5.2)), t_cross=float(rng.uniform(6.5, 8.0)))
+def build_scene(rng: np.random.Generator, t: np.ndarray, world: W.World, flags: dict,
+                near_rng: np.random.Generator | None = None) -> Scene:
+    sc = Scene(rng, t, world, v_ego=float(rng.uniform(4.3, 5.2)), t_cross=float(rng.uniform(6.5, 8.0)),
+               near_rng=near_rng if near_rng is not None else np.random.default_rng(0))
     route = world.route("E1", "E1")
     entry = W.MAIN_LEN - 0.0  # arc length of the box centre along E1 (x = 0)
     keys = [(0.0, sc.v_ego), (t[-1], sc.v_ego)]
@@ -119,13 +123,11 @@ def ev_parked(sc: Scene, pos: bool, flags) -> None:
 
 def ev_stopped(sc: Scene, pos: bool, flags) -> None:
     v0 = sc.rng.uniform(5.0, 6.5)
-    t_stop = sc.rng.uniform(1.5, 3.0)
-    if not pos:  # near miss: waits 8-15 m before (not at) the box, then drives through
-        t_go = sc.t_cross + sc.rng.uniform(0.0, 1.5)
-        keys = [(t_stop - v0 / 2, v0), (t_stop, 0.0), (t_go, 0.0), (t_go + 7.0, 5.6)]
-        gap = sc.rng.uniform(8.0, 15.0)  # front bumper to the box edge
-        sc.drive("REGULAR_VEHICLE", ("S1", "S1"), v0, t_stop, W.CROSS_LEN - (W.YB + gap + 2.3), keys=keys)
+    if not pos:  # passes straight through once the ego has left the box
+        sc.drive("REGULAR_VEHICLE", ("S1", "S1"), v0, sc.t_cross + sc.rng.uniform(2.5, 4.0),
+                 W.CROSS_LEN - W.YB)
         return
+    t_stop = sc.rng.uniform(1.5, 3.0)
     t_go = sc.t_cross + sc.rng.uniform(2.5, 3.5)
     keys = [(t_stop - v0 / 2, v0), (t_stop, 0.0), (t_go, 0.0), (t_go + 7.0, 5.6)]
     s_stop = W.CROSS_LEN - (W.YB + 0.6 + 2.3)
@@ -193,7 +195,7 @@ def ev_follow(sc: Scene, pos: bool, flags) -> None:
 def ev_accel(sc: Scene, pos: bool, flags) -> None:
     t_a = sc.rng.uniform(3.0, 8.0)
     # positive: 2 m/s^2 for 3.5 s; near miss: a 3 m/s^2 burst of 0.5-0.7 s (< 1.5 s)
-    burst = 3.5 if pos else sc.rng.uniform(0.5, 0.7)
+    burst = 3.5 if pos else sc.near_rng.uniform(0.5, 0.7)
     v0, v1 = 2.5, 2.5 + (2.0 if pos else 3.0) * burst
     keys = [(t_a, v0), (t_a + burst, v1)]
     x = sc.ego_x(t_a) + sc.rng.uniform(4.0, 9.0)
@@ -255,17 +257,38 @@ def _near_ego_frame(sc: Scene, actor: Actor, dist: float) -> int:
     return int(np.argmin(np.where(actor.valid, np.abs(d - dist), np.inf)))
 
 
+def _clear_of_vehicles(sc: Scene, actor: Actor, when: np.ndarray, dist: float) -> bool:
+    """No vehicle (ego included) within ``dist`` m of ``actor`` at the ``when`` frames."""
+    from scenmine.data.synthetic.truth import VEHICLES
+
+    for a in [sc.ego] + sc.actors:
+        if a.category in VEHICLES:
+            m = when & a.valid
+            if m.any() and np.linalg.norm(a.pos[m] - actor.pos[m], axis=1).min() < dist:
+                return False
+    return True
+
+
 def near_misses(sc: Scene, flags: dict) -> None:
     """Distractors in logs negative for the prompt they imitate (the truth excludes them).
 
     - turning: the oncoming car's heading wobbles by 55-70 degrees and back within 0.7 s;
     - bus in a bus lane: a bus seen for 0.8 s only, in the bus lane;
     - crossing pedestrian: a pedestrian first seen on the edge of a crossing walks off it
-      along the sidewalk (the crossing test holds for about half a second);
+      along the sidewalk for 2.6 s (the crossing test holds for about half a second);
     - jaywalking: a pedestrian seen for 0.8 s only, on the road away from the crossings;
-    - bicycle to a vehicle's right: a car with a bicycle to its right, > 50 m from the ego.
-    (Accelerating and stopped-at-intersection near misses are those events' negatives.)
+    - bicycle to a vehicle's right: a car with a bicycle to its right, > 50 m from the ego;
+    - stopped at an intersection: a car waits 10-15 m before (not at) the box, from the south.
+    (The accelerating near miss, a burst < 1 s, is that event's negative.)
     """
+    main, sc.rng = sc.rng, sc.near_rng
+    try:
+        _near_misses(sc, flags)
+    finally:
+        sc.rng = main
+
+
+def _near_misses(sc: Scene, flags: dict) -> None:
     rng = sc.rng
     car = sc.notes.get("oncoming")
     if car is not None and not (flags["left"] and flags["right"]) and car.valid.any():
@@ -285,10 +308,14 @@ def near_misses(sc: Scene, flags: dict) -> None:
         s = W.MAIN_LEN + (x if lane[0] == "E" else -x)
         _glimpse(sc, sc.drive("BUS", (lane, lane), rng.uniform(8.5, 10.0), t_g, s), t_g)
     if not flags["crosswalk"]:
-        t0, v = rng.uniform(1.0, 8.0), rng.uniform(1.2, 1.5)
-        x0, y = W.PARK_X[1] + 1.0 - 0.3, rng.uniform(13.0, 15.5)
+        v, x0, y = rng.uniform(1.2, 1.5), W.PARK_X[1] + 1.0 - 0.3, rng.uniform(13.0, 15.5)
         path = np.array([[x0, y], [x0 + 60.0, y]])
-        sc.add(moving(rng, "PEDESTRIAN", sc.t, path, [(t0, v), (sc.t[-1] + 1, v)])).tags.add("edge")
+        for t0 in rng.uniform(1.0, 8.0, 20):  # seen for 2.6 s, no vehicle within 12 m then
+            ped = moving(rng, "PEDESTRIAN", sc.t, path, [(t0, v), (sc.t[-1] + 1, v)])
+            ped.valid &= sc.t <= t0 + 2.6
+            if _clear_of_vehicles(sc, ped, ped.valid, 12.0):
+                break
+        sc.add(ped).tags.add("edge")
     if not flags["jaywalk"]:
         t_g = sc.t_cross + rng.uniform(0.0, 2.0)
         x, y = sc.ego_x(t_g) + rng.uniform(15.0, 30.0), rng.uniform(8.0, 10.5)
@@ -296,6 +323,11 @@ def near_misses(sc: Scene, flags: dict) -> None:
         path = np.array([[x, y + v * 3], [x, y - v * 3]])  # at (x, y) at t_g
         ped = moving(rng, "PEDESTRIAN", sc.t, path, [(t_g - 3.0, v), (sc.t[-1] + 1, v)])
         sc.add(_glimpse(sc, ped, t_g))
+    if not flags["stopped"]:
+        v0, t_stop, gap = rng.uniform(5.0, 6.5), rng.uniform(1.5, 3.0), rng.uniform(10.0, 15.0)
+        keys = [(t_stop - v0 / 2, v0), (t_stop, 0.0), (sc.t[-1], 0.0)]
+        sc.drive("REGULAR_VEHICLE", ("N1", "N1"), v0, t_stop, W.CROSS_LEN - (W.YB + gap + 2.3),
+                 keys=keys).tags.add("stops_short")
     if not flags["bike_right"]:
         v = rng.uniform(0.5, 0.7)
         s = W.MAIN_LEN + rng.uniform(95.0, 98.0)
