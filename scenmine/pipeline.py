@@ -24,7 +24,8 @@ from scenmine.data.dataset import Dataset, ground_truth_problems, load_dataset
 from scenmine.data.logs import LogLoadError, load_log
 from scenmine.data.submission import build_frames, save_pkl
 from scenmine.evaluate import METRIC_NAMES, Evaluation, evaluate
-from scenmine.execute.runner import ExecResult, Task, execute_tasks, wait_interruptibly
+from scenmine.execute.runner import (ExecResult, Task, execute_tasks, share_arrays,
+                                     wait_interruptibly)
 from scenmine.generate.accounting import transcripts_json, usage_summary
 from scenmine.generate.backends.base import BackendError
 from scenmine.generate.base import Generation
@@ -185,6 +186,7 @@ def execute_pairs(cfg, dataset: Dataset, programs: dict[str, Generation], store:
         post["tracks"] = str(Path(cfg.dataset.tracks).resolve())
     results: dict[tuple[str, str], ExecResult] = {}
     tasks, keys = [], {}
+    frame_pool: dict = {}  # identical frame arrays of all pairs, kept once (share_arrays)
     for log_id, prompt in dataset.pairs:
         gen = programs.get(prompt)
         if gen is None or not gen.ok:
@@ -197,6 +199,7 @@ def execute_pairs(cfg, dataset: Dataset, programs: dict[str, Generation], store:
         key = _execution_key(gen.program, log_dir, post)
         cached = store.get("execute", key)
         if cached is not None:
+            share_arrays(cached.frames, frame_pool)
             results[(log_id, prompt)] = cached
             continue
         task_key = f"{log_id}|{prompt}"
@@ -212,7 +215,7 @@ def execute_pairs(cfg, dataset: Dataset, programs: dict[str, Generation], store:
     execute_tasks(tasks, workers=cfg.execute.get("workers"), timeout_s=float(cfg.execute.timeout_s),
                   memory_mb=int(cfg.execute.memory_mb), post_options=post, on_result=persist,
                   progress=bool(cfg.output.progress), backend=cfg.execute.get("backend", "local"),
-                  backend_options=_cfg_dict(cfg.execute.get("ray") or {}))
+                  backend_options=_cfg_dict(cfg.execute.get("ray") or {}), frame_pool=frame_pool)
     for (log_id, prompt), result in sorted(results.items()):
         if not result.ok:
             failures.append({"stage": "execute", "log_id": log_id, "prompt": prompt,

@@ -6,6 +6,7 @@ an alarm, else the worker is killed and replaced), so one bad program fails only
 """
 from __future__ import annotations
 
+import hashlib
 import multiprocessing as mp
 import os
 import time
@@ -15,6 +16,7 @@ from pathlib import Path
 from threading import Event, Lock
 from typing import Callable, Iterable
 
+import numpy as np
 from tqdm import tqdm
 
 from scenmine.execute import worker
@@ -161,6 +163,28 @@ class WorkerProcess:
         return ExecResult(key=task.key, **message)
 
 
+def share_arrays(frames: list[dict] | None, pool: dict) -> None:
+    """Make identical arrays of official frames one (read-only) object, in place.
+
+    The pairs of one log have the same objects at each timestamp (positions, sizes, ids...)
+    and mostly the same labels, so a run's frames shrink about tenfold in memory (and in a
+    pickle of them all, e.g. the submission). Arrays are frozen: code that must change a
+    frame replaces its arrays (as the pipeline and verifier do), never writes into them.
+    """
+    for frame in frames or ():
+        for name, value in frame.items():
+            if not isinstance(value, np.ndarray) or value.ndim == 0:
+                continue
+            key = (name, value.dtype.str, value.shape,
+                   hashlib.blake2b(value.tobytes(), digest_size=16).digest())
+            kept = pool.get(key)
+            if kept is None:
+                value.setflags(write=False)
+                pool[key] = value
+            elif kept is not value and np.array_equal(kept, value):
+                frame[name] = kept
+
+
 def wait_interruptibly(futures):
     """Yield futures as they finish, waking up often so that Ctrl-C reaches the main thread
     (a signal delivered to a worker thread does not interrupt a blocking wait)."""
@@ -182,15 +206,26 @@ def execute_tasks(tasks: Iterable[Task], workers: int | None = 2, timeout_s: flo
                   memory_mb: int = 4096, post_options: dict | None = None,
                   on_result: Callable[[ExecResult], None] | None = None,
                   progress: bool = True, backend: str = "local",
-                  backend_options: dict | None = None) -> dict[str, ExecResult]:
+                  backend_options: dict | None = None,
+                  frame_pool: dict | None = None) -> dict[str, ExecResult]:
     """Execute tasks, grouped by log, on ``workers`` sandbox processes (None: one per core).
 
     ``on_result`` is called (serialised) as each result completes, so callers can persist
     finished work immediately. ``backend="ray"`` runs the same log groups as Ray tasks
     (scenmine.execute.ray_backend). On KeyboardInterrupt (or any error) the worker
     processes are killed, no further result is reported, and the exception propagates.
+    Identical frame arrays of the results are shared (``share_arrays``; pass the same
+    ``frame_pool`` to share them with other results too).
     """
     tasks = list(tasks)
+    shared = {} if frame_pool is None else frame_pool
+    reported = on_result
+
+    def on_result(result: ExecResult) -> None:  # noqa: F811 - shares arrays, then reports
+        share_arrays(result.frames, shared)
+        if reported is not None:
+            reported(result)
+
     if backend == "ray":
         from scenmine.execute import ray_backend
         return ray_backend.execute_tasks(tasks, timeout_s=timeout_s, memory_mb=memory_mb,

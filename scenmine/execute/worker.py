@@ -119,16 +119,45 @@ def _die_with_parent() -> None:
         pass
 
 
+def forget_logs() -> None:
+    """Drop cached logs (arrays, maps, DSL contexts): the runner sends one log's programs
+    together, so a log that is done is not needed again and would only hold memory."""
+    import gc
+
+    from scenmine.data import logs
+    from scenmine.dsl import context, relational_geometry
+    for name in ("_load_cached", "_load_tracker_cached"):
+        cached = getattr(logs, name, None)
+        if hasattr(cached, "cache_clear"):
+            cached.cache_clear()
+    # per-log registries of the DSL; the geometry cache's values hold their LogData keys,
+    # so its weak keys never die on their own
+    for registry in (getattr(context, "_registered", None), getattr(relational_geometry, "_GEOS", None)):
+        if registry is not None:
+            registry.clear()
+    gc.collect()
+    try:  # hand freed heap pages back to the system (glibc keeps them otherwise)
+        import ctypes
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
 def main(conn, memory_mb: int) -> None:
     """Worker loop: answer requests until the pipe closes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
     _die_with_parent()
     _limit_memory(memory_mb)
+    current = None
     while True:
         try:
             request = conn.recv()
         except (EOFError, OSError, KeyboardInterrupt):
             return
+        if request[0] != current:
+            if current is not None:
+                forget_logs()
+            current = request[0]
         try:
             conn.send(run_one(*request, on_start=lambda: conn.send(STARTED)))
         except (BrokenPipeError, EOFError, OSError):
