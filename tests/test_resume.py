@@ -51,6 +51,17 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
+def _all_gone(pids: set[int], limit_s: float) -> bool:
+    """Whether every process of ``pids`` has exited within ``limit_s`` (the multiprocessing
+    resource tracker, for one, leaves a moment after its parent)."""
+    deadline = time.monotonic() + limit_s
+    while any(_alive(p) for p in pids):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
 def _start(overrides: list[str], run_dir: Path) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
     return subprocess.Popen([sys.executable, "-m", "scenmine", *overrides, f"hydra.run.dir={run_dir}"],
@@ -94,10 +105,7 @@ def test_killed_run_resumes_with_identical_metrics(setup, make_cfg):
     stored = len(list((tmp / "killed" / "store" / "execute").glob("*.pkl")))
     assert 0 < stored < n_pairs
     assert len(list((tmp / "killed" / "store" / "generate").glob("*.pkl"))) == len(PROMPTS)
-    deadline = time.monotonic() + 15  # sandbox processes die with their run
-    while any(_alive(c) for c in children) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert not any(_alive(c) for c in children)
+    assert _all_gone(children, 15)  # sandbox processes die with their run
 
     cfg = make_cfg(overrides)
     resumed = pipeline.run(cfg, tmp / "killed")  # the same command, same run folder
@@ -131,5 +139,5 @@ def test_ctrl_c_stops_cleanly_and_says_how_to_resume(setup):
     assert time.monotonic() - start < 30
     assert f"hydra.run.dir={run_dir}" in err and f"resume={run_dir}" in err
     assert "Traceback" not in err
-    assert not any(_alive(c) for c in children)  # sandbox processes stopped with the run
+    assert _all_gone(children, 10)  # sandbox processes stopped with the run
     assert not list((run_dir / "store").rglob("*.tmp"))  # no torn units
