@@ -6,7 +6,8 @@ import sys
 
 SUBCOMMANDS = {
     "dsl": ("scenmine.bench.dsl", "the DSL program library on real logs: time, memory, agreement"),
-    "scale": ("scenmine.bench.scale", "scaling benchmark"),
+    "scale": ("scenmine.bench.scale", "the execute stage on a RefAV-test-sized synthetic split: "
+              "pairs/s, memory, projection"),
 }
 
 

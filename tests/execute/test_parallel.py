@@ -128,3 +128,20 @@ def test_ray_backend_matches_local(logs):
         assert _same(local[key], remote[key]), key
     assert remote["loop"].error.startswith("timeout")
     assert stuck["c_loop"].error.startswith("timeout: ray task")
+
+
+def test_scale_benchmark_split_and_measurement(tmp_path):
+    """bench scale: logs with the asked track count, the execute stage measured end to end."""
+    from scenmine.bench import scale
+    split = scale.ensure_split(tmp_path, n_logs=1, tracks=60, progress=False)
+    assert json_tracks(split) == [60]
+    logs = sorted((split / "logs").iterdir())
+    programs = scale.pick_programs(scale.DEFAULT_PROGRAMS, 2)
+    run = scale.run_execute(logs, programs, workers=1, timeout_s=30, memory_mb=4096, progress=False)
+    assert run["pairs"] == 2 and not run["failures"] and run["pairs_per_s"] > 0
+    assert 0 < run["peak_rss_tree_mb"] < 4096 and run["cpu_s"] > 0
+
+
+def json_tracks(split):
+    import json
+    return json.loads((split / "done.json").read_text())["tracks"]
