@@ -291,6 +291,7 @@ def verify_submission(cfg, dataset: Dataset, programs: dict, executions: dict, s
     """Stage 5: score positive pairs (VLM and/or track evidence); empty the ones that fail."""
     if cfg.verifier.name == "none":
         return submission, {}
+    save_pkl(submission, run_dir / "submission_unverified.pkl")  # what tuning starts from
     from scenmine.verify import PairPrediction, apply_thresholds, decide, score_pairs, write_scores
     from scenmine.verify.verifier import split_cfg
 
