@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 from omegaconf import DictConfig, OmegaConf
+from tqdm import tqdm
 
 from scenmine.generate.base import Generation
 from scenmine.screening.library import Entry, Library
@@ -235,7 +236,9 @@ def screen(cfg, store, tracker, failures, generator=None, out_dir: Path | None =
             last = state[p].attempts[-1] if state[p].attempts else None
             items.append((p, iteration, feedback_text(last, threshold) if last else None))
         with ThreadPoolExecutor(workers) as pool:
-            generated = list(pool.map(generate, items))
+            generated = list(tqdm(pool.map(generate, items), total=len(items), unit="prompt",
+                                  desc=f"screen: generate {iteration}/{max_iter}",
+                                  disable=not cfg.get("output", {}).get("progress", True)))
         to_score: dict[str, Attempt] = {}
         for prompt, gen, feedback in generated:
             attempt = Attempt(iteration, gen.program if gen.ok else None,

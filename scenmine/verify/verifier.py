@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from tqdm import tqdm
 
 from .base import PairPrediction, evidence_hash, program_hash, sha
 from .cache import ScoreCache
@@ -115,7 +116,8 @@ def _score_vlm(rows, logs, cache: ScoreCache, vcfg: dict, vlm_cfg: dict, backend
         else:
             todo.append((row, p, log))
     batch = max(1, int(vcfg.get("batch_size", 8)))
-    for i in range(0, len(todo), batch):
+    for i in tqdm(range(0, len(todo), batch), desc="verify: VLM", unit="batch",
+                  disable=not todo or not vcfg.get("progress", True)):
         chunk = todo[i:i + batch]
         t0 = time.perf_counter()
         requests = []
