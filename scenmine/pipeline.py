@@ -23,9 +23,14 @@ from scenmine import review, screen, track
 from scenmine.data.dataset import Dataset, ground_truth_problems, load_dataset
 from scenmine.data.logs import LogLoadError, load_log
 from scenmine.data.submission import build_frames, save_pkl
-from scenmine.evaluate import METRIC_NAMES, Evaluation, evaluate
-from scenmine.execute.runner import (ExecResult, Task, execute_tasks, share_arrays,
-                                     wait_interruptibly)
+from scenmine.evaluate import Evaluation, evaluate
+from scenmine.execute.runner import (
+    ExecResult,
+    Task,
+    execute_tasks,
+    share_arrays,
+    wait_interruptibly,
+)
 from scenmine.generate.accounting import transcripts_json, usage_summary
 from scenmine.generate.backends.base import BackendError
 from scenmine.generate.base import Generation
@@ -319,7 +324,7 @@ def per_prompt_table(dataset: Dataset, programs: dict, executions: dict,
         row = {"prompt": prompt, "program_ok": bool(gen and gen.ok), "pairs": len(pairs),
                "executed_ok": sum(r.ok for r in done),
                "empty_predictions": sum(1 for p in pairs if not (executions.get(p) and executions[p].referred))}
-        row.update((evaluation.per_prompt.get(prompt, {}) if evaluation else {}))
+        row.update(evaluation.per_prompt.get(prompt, {}) if evaluation else {})
         rows.append(row)
     return pd.DataFrame(rows)
 

@@ -5,8 +5,10 @@ from pathlib import Path
 
 import mlflow
 import pytest
+
 from scenmine import pipeline
 from scenmine.track import tracking_uri
+
 
 @pytest.fixture(scope="module")
 def mini_run(mini_root, tmp_path_factory, make_cfg):

@@ -318,6 +318,7 @@ def test_failed_pairs_are_empty_predictions_never_dropped(bad_run):
 
 def test_failures_counted_by_reason_in_mlflow(bad_run):
     import mlflow
+
     from scenmine.track import tracking_uri
     cfg, result, kinds, good_id, gt = bad_run
     mlflow.set_tracking_uri(tracking_uri(cfg.tracking))

@@ -14,7 +14,7 @@ SUBCOMMANDS = {
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] in ("-h", "--help") or argv[0] not in SUBCOMMANDS:
-        print("usage: python -m scenmine.bench {%s} [options]" % ",".join(SUBCOMMANDS))
+        print(f"usage: python -m scenmine.bench {{{','.join(SUBCOMMANDS)}}} [options]")
         for name, (_, what) in SUBCOMMANDS.items():
             print(f"  {name:6s} {what}")
         return 0 if argv and argv[0] in ("-h", "--help") else 2

@@ -147,7 +147,7 @@ def _track_colors(ctx: LogContext) -> dict:
 
     images = _images(ctx)
     best: dict = {}
-    for name, (stamps, folder) in images.items():
+    for name in images:
         box, seen = _project(ctx, name)
         area = np.where(seen, (box[..., 2] - box[..., 0]) * (box[..., 3] - box[..., 1]), 0)
         cols = area.argmax(axis=1)

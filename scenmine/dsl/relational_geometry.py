@@ -22,10 +22,10 @@ from scenmine.data.logs import LogData
 EGO_FRONT = 4.877 / 2 + 1.422  # the reference's ego-box front offset (has_objects_in_relative_direction only)
 WINDOW = 7                      # median-filter window of the reference
 
-_GEOS: "weakref.WeakKeyDictionary[LogData, Geometry]" = weakref.WeakKeyDictionary()
+_GEOS: weakref.WeakKeyDictionary[LogData, Geometry] = weakref.WeakKeyDictionary()
 
 
-def geometry(log: LogData) -> "Geometry":
+def geometry(log: LogData) -> Geometry:
     """The per-log cached geometry object."""
     geo = _GEOS.get(log)
     if geo is None:

@@ -10,11 +10,11 @@ import hashlib
 import multiprocessing as mp
 import os
 import time
+from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from threading import Event, Lock
-from typing import Callable, Iterable
 
 import numpy as np
 from tqdm import tqdm
@@ -48,7 +48,7 @@ class ExecResult:
     frames: list | None = None
 
     @classmethod
-    def failure(cls, key: str, error: str, seconds: float = 0.0) -> "ExecResult":
+    def failure(cls, key: str, error: str, seconds: float = 0.0) -> ExecResult:
         return cls(key=key, ok=False, error=error, seconds=seconds)
 
 

@@ -11,7 +11,6 @@ import time
 import traceback
 from pathlib import Path
 
-
 STARTED = "started"  # sent once the log is loaded and the program is about to run
 
 

@@ -165,6 +165,3 @@ def score_pairs(pairs: list[PairPrediction], cfg: Any, backend=None, cache_dir: 
     return df
 
 
-from .thresholds import apply_thresholds, decide, read_scores, write_scores
-
-__all__ = ["PairPrediction", "apply_thresholds", "decide", "read_scores", "score_pairs", "split_cfg", "write_scores"]

@@ -70,4 +70,4 @@ def test_log_without_map_fails_on_map_access(tmp_path, real_log):
         shutil.copy(real_log / name, copy / name)
     log = load_log(copy)
     with pytest.raises(LogLoadError, match="no vector map"):
-        log.map
+        _ = log.map

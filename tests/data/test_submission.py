@@ -2,8 +2,13 @@
 import numpy as np
 
 from scenmine.data.logs import load_log
-from scenmine.data.submission import (build_frames, load_pkl, referred_timestamps, save_pkl,
-                                      to_temporal)
+from scenmine.data.submission import (
+    build_frames,
+    load_pkl,
+    referred_timestamps,
+    save_pkl,
+    to_temporal,
+)
 
 
 def test_build_frames_reproduces_reference_answers(av2_mini):

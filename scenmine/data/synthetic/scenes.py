@@ -228,7 +228,7 @@ def background(sc: Scene) -> None:
     sc.add(static(rng, "SIGN", len(sc.t), (-W.XB - 3.0, -W.MAIN_HALF - 2.0), 0.0))
     for k in range(int(rng.integers(0, 3))):
         sc.add(static(rng, "CONSTRUCTION_CONE", len(sc.t), (-W.CROSS_HALF - 4.0, 30.0 + 2.5 * k), 0.0))
-    for k in range(int(rng.integers(1, 4))):  # walkers along the main-road sidewalks
+    for _ in range(int(rng.integers(1, 4))):  # walkers along the main-road sidewalks
         y = (1 if rng.random() < 0.5 else -1) * rng.uniform(16.8, 17.8)
         x0 = rng.uniform(15.0, 40.0) * (1 if rng.random() < 0.5 else -1)
         x1 = np.sign(x0) * (15.0 + 45.0 - abs(x0))

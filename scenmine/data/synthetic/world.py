@@ -200,7 +200,7 @@ def _link_neighbours(lanes: dict[int, Lane], by_name: dict[str, list[int]]) -> N
     for d, names in order.items():
         o = OPPOSITE[d]
         for suffix in (":in", ":out"):
-            for direction, prefix in ((d, d), (o, o)):
+            for prefix in (d, o):
                 seq = [prefix + n[1:] + suffix for n in names]
                 for inner, outer in pairwise(seq):
                     for a, b in zip(by_name[inner], by_name[outer]):
