@@ -112,9 +112,19 @@ def _crossing_mask(ctx: LogContext, within_distance: float) -> np.ndarray:
     return _unpack(hit, order, ctx.valid, fill=False)
 
 
-def at_pedestrian_crossing(track_candidates, log_dir, within_distance=1):
-    """Box within ``within_distance`` m of a pedestrian crossing (0 = overlapping it)."""
+def at_pedestrian_crossing(track_candidates, log_dir, within_distance=1,
+                           fix_reference_bugs=False):
+    """Box within ``within_distance`` m of a pedestrian crossing (0 = overlapping it).
+
+    Like the reference, a track that is not on a crossing at its first timestamp is never
+    reported (its crossing list is replaced by the previous timestamp's hits);
+    ``fix_reference_bugs=True`` tests every crossing at every timestamp instead.
+    """
     ctx = get_context(log_dir)
+    if fix_reference_bugs:
+        mask = ctx.memo(("at_pedestrian_crossing_fixed", within_distance),
+                        lambda: _crossing_overlap(ctx, within_distance).any(-1) & ctx.valid)
+        return filter_by_mask(track_candidates, ctx, mask)
     mask = ctx.memo(("at_pedestrian_crossing", within_distance),
                     lambda: _crossing_mask(ctx, within_distance))
     return filter_by_mask(track_candidates, ctx, mask)

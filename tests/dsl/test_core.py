@@ -207,6 +207,10 @@ def test_pedestrian_crossing_and_its_chaining_quirk(log):
     assert got(result, "walks_out") == ts(range(13))
     zero = D["at_pedestrian_crossing"](peds, log, within_distance=0)
     assert got(zero, "walks_out") == ts(range(12)) and got(zero, "on_xwalk") == ts(ALL)
+    fixed = D["at_pedestrian_crossing"](peds, log, fix_reference_bugs=True)
+    assert got(fixed, "on_xwalk") == ts(ALL)
+    assert got(fixed, "walks_out") > ts(range(13))  # the whole 1 m margin, not just one step
+    assert got(fixed, "walks_in")  # reported once it reaches the crossing
 
 
 def test_categories_and_edge_cases(log):
