@@ -1,6 +1,7 @@
 """The pipeline with a real HTTP LLM backend: the fake OpenAI server, agent strategy, replay."""
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -46,3 +47,22 @@ def test_unreachable_server_names_url_and_key(small_run_cfg, tmp_path, monkeypat
                         "llm.max_retries=0", "generate.cache=false")
     with pytest.raises(BackendError, match=r"127\.0\.0\.1:9.*llm\.base_url|llm\.base_url.*127\.0\.0\.1:9"):
         pipeline.run(cfg, tmp_path / "out")
+
+
+def test_agent_against_anthropic_server(small_run_cfg, tmp_path, monkeypatch):
+    import fake_anthropic_server as fake_anthropic
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test")
+    with fake_anthropic.serving(fake_anthropic.canned, fake_anthropic.PATHS, 30.0) as server:
+        cfg = small_run_cfg("llm=anthropic", f"llm.base_url={server.url}", "generate.strategy=agent")
+        result = pipeline.run(cfg, tmp_path / "out")
+    assert result.metrics["n_programs"] == 2 and result.metrics["n_execution_failed"] == 0
+    assert result.metrics["gen_cost_usd"] > 0  # priced from conf/llm/anthropic.yaml
+
+
+def test_claude_code_cli(small_run_cfg, tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", f"{Path(__file__).parent / 'fakes' / 'bin'}:{os.environ['PATH']}")
+    monkeypatch.setenv("FAKE_CLAUDE_MODE", "dry_run")
+    cfg = small_run_cfg("llm=claude_code", "llm.max_retries=0", "generate.cache=false")
+    result = pipeline.run(cfg, tmp_path / "out")
+    assert result.metrics["n_programs"] == 2 and result.metrics["n_execution_failed"] == 0
+    assert all("get_objects_of_category" in g.program for g in result.programs.values())
