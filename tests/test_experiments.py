@@ -2,7 +2,7 @@
 
 The multirun (two offline overlays on one log of the embedded dataset, two prompts) runs once
 per session in a subprocess (``sweep_result``); tests/test_report.py and tests/test_export.py
-reuse it. Set SCENMINE_TEST_ALL_OVERLAYS=1 to also run every offline overlay end to end.
+reuse it. Every offline overlay also runs end to end (one log, two prompts).
 """
 from __future__ import annotations
 
@@ -181,8 +181,6 @@ def test_report_and_sweep_groups_helpers():
                              launched) == ["+exp=a", "screening.threshold=0.7"]
 
 
-@pytest.mark.skipif(not os.environ.get("SCENMINE_TEST_ALL_OVERLAYS"),
-                    reason="slow: set SCENMINE_TEST_ALL_OVERLAYS=1 to run every offline overlay")
 @pytest.mark.parametrize("name", OFFLINE)
 def test_offline_overlay_runs(name, tmp_path, mini_root):
     screening = compose_cfg(f"+exp={name}").screening
