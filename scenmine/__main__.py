@@ -7,7 +7,7 @@ import warnings
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
 from scenmine.data.dataset import DatasetError
 from scenmine.evaluate import METRIC_NAMES
@@ -32,6 +32,11 @@ def main(cfg: DictConfig) -> float | None:
     from scenmine import pipeline, repro
 
     run_dir = HydraConfig.get().runtime.output_dir
+    missing = sorted(OmegaConf.missing_keys(cfg))
+    if missing:  # e.g. dataset=av2 without dataset.logs
+        log.error("configuration error: no value for %s; give it on the command line, e.g. "
+                  "%s=...", ", ".join(missing), missing[0])
+        sys.exit(2)
     try:
         cfg = repro.prepare(cfg)  # +rerun=<run id>; reproducibility tags; sweep grouping
         if cfg.get("tune") is not None:  # +exp=tune_verifier: Optuna over cached verifier scores

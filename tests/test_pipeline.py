@@ -74,3 +74,20 @@ def test_prompts_without_ground_truth_skip_evaluation(av2_mini, tmp_path, make_c
     assert result.metrics["n_generation_failed"] == 1
     assert any(f["stage"] == "generate" and "cannot parse" in f["reason"] for f in result.failures)
     assert result.submission_path.exists()
+
+
+@pytest.mark.parametrize("overrides,message", [
+    (["dataset=av2"], "no value for dataset.logs"),
+    (["dataset=av2", "dataset.logs=/no/such/folder", "dataset.prompts=/no/such.txt"],
+     "dataset.logs: no such folder"),
+    (["execute.wrkers=3"], "execute.wrkers"),
+])
+def test_configuration_errors_fail_fast_naming_the_key(tmp_path, overrides, message):
+    import subprocess
+    import sys
+    proc = subprocess.run([sys.executable, "-m", "scenmine", *overrides,
+                           f"tracking.dir={tmp_path / 'mlruns'}", f"hydra.run.dir={tmp_path / 'run'}"],
+                          capture_output=True, text=True, timeout=120,
+                          cwd=Path(__file__).resolve().parents[1])
+    assert proc.returncode != 0 and message in proc.stdout + proc.stderr
+    assert not (tmp_path / "run" / "store").exists()  # failed before any work
