@@ -9,6 +9,7 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
+from scenmine.config import ConfigError
 from scenmine.data.dataset import DatasetError
 from scenmine.evaluate import METRIC_NAMES
 
@@ -45,7 +46,7 @@ def main(cfg: DictConfig) -> float | None:
             print(tune.describe(tuned))
             return tuned.best_value
         result = pipeline.run(cfg, run_dir)
-    except (DatasetError, repro.RerunError, pipeline.ConfigError) as exc:
+    except (DatasetError, repro.RerunError, ConfigError) as exc:
         log.error("configuration error: %s", exc)
         sys.exit(2)
     except KeyboardInterrupt:

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from scenmine.config import ConfigError
 from scenmine.data.dataset import DatasetError, check_prompt, ground_truth_problems, read_prompts
 from scenmine.data.logs import LogLoadError, load_log
 from scenmine.data.submission import load_pkl, save_pkl
@@ -169,7 +170,7 @@ def test_unknown_option_names_the_key(make_cfg, override, key):
 def test_bad_settings_fail_before_any_work(make_cfg, tmp_path, override, message):
     from scenmine import pipeline
     cfg = make_cfg([override, f"tracking.dir={tmp_path / 'ml'}"])
-    with pytest.raises(pipeline.ConfigError) as err:
+    with pytest.raises(ConfigError) as err:
         pipeline.run(cfg, tmp_path / "run")
     assert str(err.value).startswith(message)
     assert not (tmp_path / "run").exists() and not (tmp_path / "ml").exists()
@@ -180,7 +181,7 @@ def test_ray_backend_without_ray_names_the_fix(make_cfg, tmp_path):
     from scenmine.execute import ray_backend
     if ray_backend.available():
         pytest.skip("ray is installed here")
-    with pytest.raises(pipeline.ConfigError, match=r"execute.backend=ray needs the ray package"):
+    with pytest.raises(ConfigError, match=r"execute.backend=ray needs the ray package"):
         pipeline.run(make_cfg(["execute.backend=ray"]), tmp_path / "run")
 
 

@@ -25,7 +25,11 @@ import numpy as np
 from omegaconf import DictConfig, OmegaConf
 from tqdm import tqdm
 
+from scenmine.evaluate import evaluate
+from scenmine.execute.stage import execute_pairs
 from scenmine.generate.base import Generation
+from scenmine.generate.stage import generator_for_run
+from scenmine.results import assemble_submission
 from scenmine.screening.library import Entry, Library
 from scenmine.store import content_hash
 
@@ -172,16 +176,13 @@ def _subset(dataset, prompts: set[str]):
 def screen(cfg, store, tracker, failures, generator=None, out_dir: Path | None = None
            ) -> ScreeningResult:
     """Run the screening loop over the training prompts; returns the library and metrics."""
-    from scenmine import pipeline
-    from scenmine.evaluate import evaluate
-
     scfg = cfg.screening
     threshold, max_iter = float(scfg.threshold), int(scfg.max_iterations)
     dataset = training_dataset(cfg)
     prompts = dataset.prompts
     if scfg.get("max_prompts"):
         prompts = prompts[:int(scfg.max_prompts)]
-    generator = generator if generator is not None else pipeline.build_generator(cfg)
+    generator = generator if generator is not None else generator_for_run(cfg)
     backend = getattr(generator, "name", type(generator).__name__)
     with_feedback = accepts_feedback(generator)
     settings = (SCREEN_VERSION, _plain(cfg.get("llm")), _plain(cfg.get("generate")),
@@ -250,8 +251,7 @@ def screen(cfg, store, tracker, failures, generator=None, out_dir: Path | None =
             elif attempt.program is not None:
                 to_score[prompt] = attempt
             state[prompt].attempts.append(attempt)
-        _score(cfg, dataset, to_score, pairs_of, store, settings, out_dir / f"eval_{iteration}",
-               pipeline, evaluate)
+        _score(cfg, dataset, to_score, pairs_of, store, settings, out_dir / f"eval_{iteration}")
         n_pass = 0
         for prompt in pending:
             result = state[prompt]
@@ -294,8 +294,8 @@ def screen(cfg, store, tracker, failures, generator=None, out_dir: Path | None =
     return ScreeningResult(library, results, metrics, path)
 
 
-def _score(cfg, dataset, attempts: dict[str, Attempt], pairs_of, store, settings, out_dir,
-           pipeline, evaluate) -> None:
+def _score(cfg, dataset, attempts: dict[str, Attempt], pairs_of, store, settings,
+           out_dir) -> None:
     """Execute the attempts' programs on their training logs and score TS-BA (one batch)."""
     todo = {}
     for prompt, attempt in attempts.items():
@@ -310,8 +310,8 @@ def _score(cfg, dataset, attempts: dict[str, Attempt], pairs_of, store, settings
     sub = _subset(dataset, set(todo))
     programs = {p: Generation(p, a.program) for p, (a, _) in todo.items()}
     exec_failures: list[dict] = []
-    executions = pipeline.execute_pairs(cfg, sub, programs, store, exec_failures)
-    submission = pipeline.assemble_submission(sub, executions)
+    executions = execute_pairs(cfg, sub, programs, store, exec_failures)
+    submission = assemble_submission(sub, executions)
     evaluation = evaluate(submission, sub.ground_truth, sub.logs_dir, out_dir)
     for prompt, (attempt, key) in todo.items():
         wrong = {}

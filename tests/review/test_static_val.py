@@ -6,10 +6,12 @@ from pathlib import Path
 
 from hydra import compose, initialize_config_dir
 
-from scenmine import pipeline, review, track
+from scenmine import review, track
 from scenmine.data.dataset import load_dataset
 from scenmine.evaluate import evaluate
+from scenmine.execute.stage import execute_pairs
 from scenmine.generate.rules import RulesGenerator
+from scenmine.results import assemble_submission
 from scenmine.store import Store
 
 CONF = Path(__file__).resolve().parents[2] / "conf"
@@ -20,8 +22,8 @@ TYPOS = {"vehicle turning left": ("turning(", "turnng("),
 
 
 def _hota(cfg, dataset, programs, store, out_dir):
-    executions = pipeline.execute_pairs(cfg, dataset, programs, store, [])
-    submission = pipeline.assemble_submission(dataset, executions)
+    executions = execute_pairs(cfg, dataset, programs, store, [])
+    submission = assemble_submission(dataset, executions)
     return evaluate(submission, dataset.ground_truth, dataset.logs_dir, out_dir).per_prompt
 
 
