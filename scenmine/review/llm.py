@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
-from scenmine.review import static
+from scenmine.review import contract, static
 
 log = logging.getLogger(__name__)
 
@@ -72,8 +72,8 @@ def reference_text() -> str:
         return docs.reference_text()
     except Exception:  # noqa: BLE001 - the contract is a sufficient reference
         lines = [f"{name}({', '.join(params)})" for name, params in
-                 ((n, [p for p, _ in ps]) for n, ps in static.CONTRACT.items())]
-        return "\n".join(lines) + "\n\nCategories: " + ", ".join(sorted(static.CATEGORIES))
+                 ((n, [p for p, _ in ps]) for n, ps in contract.CONTRACT.items())]
+        return "\n".join(lines) + "\n\nCategories: " + ", ".join(sorted(contract.CATEGORIES))
 
 
 def parse_answer(text: str) -> tuple[str | None, list[str], str | None]:

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from scenmine.review.static import prompt_subject, review
+from scenmine.review.contract import prompt_subject
+from scenmine.review.static import review
 
 
 def prog(*lines: str, output: str | None = "result") -> str:
