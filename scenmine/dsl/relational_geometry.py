@@ -191,8 +191,9 @@ class Geometry:
                 + vec[..., 2] * R[..., 2, i]
         return out
 
-    def relative_position(self, ti, ci, V=None):
-        """Candidate positions (smoothed over the shared timestamps) in each track's frame."""
+    def _relative(self, ti, ci, order: int, V):
+        """Candidate positions (order 0) or velocities (order 1), smoothed over the shared
+        timestamps, in each track's frame (velocities rotated only)."""
         if V is None:
             V = self.pair_valid(ti, ci)
         out = np.full(V.shape + (3,), np.nan)
@@ -200,22 +201,17 @@ class Geometry:
             rows = (ti == self.ego) if frame_is_ego else (ti != self.ego)
             if not rows.any():
                 continue
-            sub = self.pair_smoothed(ti[rows], ci, 0, V[rows], frame_restricts=not frame_is_ego)
-            out[rows] = self.to_frame(ti[rows], sub, True)
+            sub = self.pair_smoothed(ti[rows], ci, order, V[rows], frame_restricts=not frame_is_ego)
+            out[rows] = self.to_frame(ti[rows], sub, order == 0)
         return out
+
+    def relative_position(self, ti, ci, V=None):
+        """Candidate positions (smoothed over the shared timestamps) in each track's frame."""
+        return self._relative(ti, ci, 0, V)
 
     def relative_velocity(self, ti, ci, V=None):
         """Candidate velocities (smoothed over the shared timestamps), rotated into track frames."""
-        if V is None:
-            V = self.pair_valid(ti, ci)
-        out = np.full(V.shape + (3,), np.nan)
-        for frame_is_ego in (False, True):
-            rows = (ti == self.ego) if frame_is_ego else (ti != self.ego)
-            if not rows.any():
-                continue
-            sub = self.pair_smoothed(ti[rows], ci, 1, V[rows], frame_restricts=not frame_is_ego)
-            out[rows] = self.to_frame(ti[rows], sub, False)
-        return out
+        return self._relative(ti, ci, 1, V)
 
     def own_velocity_in_frame(self, ti: np.ndarray) -> np.ndarray:
         """(A, T, 3) each track's smoothed velocity rotated into its own box frame."""
