@@ -93,7 +93,7 @@ def run(cfg: DictConfig, run_dir: str | Path) -> RunResult:
                                                            submission, run_dir, tracker)
         submission_path = save_pkl(submission, run_dir / "submission.pkl")
         evaluation = None
-        metrics = {**results.counts(dataset, programs, executions, failures), **verify_metrics}
+        metrics = {**results.counts(dataset, programs, submission, failures), **verify_metrics}
         if dataset.ground_truth is not None:
             with timer("evaluate"):
                 evaluation = evaluate(submission, dataset.ground_truth, dataset.logs_dir,
@@ -109,6 +109,7 @@ def run(cfg: DictConfig, run_dir: str | Path) -> RunResult:
             metrics[f"units.{kind}.reused"] = store.hits.get(kind, 0)
             metrics[f"units.{kind}.computed"] = store.writes.get(kind, 0)
         tracker.log_metrics(metrics)
-        results.log_artifacts(tracker, run_dir, dataset, programs, executions, failures, evaluation)
+        results.log_artifacts(tracker, run_dir, dataset, programs, executions, submission, failures,
+                              evaluation)
         return RunResult(run_dir, metrics, programs, executions, failures, evaluation,
                          tracker.run_id, submission_path)

@@ -81,9 +81,15 @@ def exclude_unscorable_truth(dataset: Dataset, submission: dict, failures: list[
         dataset.ground_truth = kept or None
 
 
-def per_prompt_table(dataset: Dataset, programs: dict, executions: dict,
+def is_empty(frames: list[dict] | None) -> bool:
+    """Whether a pair's prediction refers no object at any frame (a missing one is empty)."""
+    return not any(np.any(np.asarray(f.get("label", [])) == 0) for f in frames or [])
+
+
+def per_prompt_table(dataset: Dataset, programs: dict, executions: dict, submission: dict,
                      evaluation: Evaluation | None) -> pd.DataFrame:
-    """One row per prompt: metrics, program status, pairs executed, failed and empty."""
+    """One row per prompt: metrics, program status, pairs executed, failed and empty (in the
+    final submission, after verification)."""
     rows = []
     for prompt in dataset.prompts:
         pairs = [p for p in dataset.pairs if p[1] == prompt]
@@ -91,15 +97,16 @@ def per_prompt_table(dataset: Dataset, programs: dict, executions: dict,
         gen = programs.get(prompt)
         row = {"prompt": prompt, "program_ok": bool(gen and gen.ok), "pairs": len(pairs),
                "executed_ok": sum(r.ok for r in done),
-               "empty_predictions": sum(1 for p in pairs if not (executions.get(p) and executions[p].referred))}
+               "empty_predictions": sum(is_empty(submission.get(p)) for p in pairs)}
         row.update(evaluation.per_prompt.get(prompt, {}) if evaluation else {})
         rows.append(row)
     return pd.DataFrame(rows)
 
 
-def counts(dataset: Dataset, programs: dict, executions: dict, failures: list[dict]) -> dict:
-    """The run's count metrics (stable names)."""
-    n_empty = sum(1 for p in dataset.pairs if not (executions.get(p) and executions[p].referred))
+def counts(dataset: Dataset, programs: dict, submission: dict, failures: list[dict]) -> dict:
+    """The run's count metrics (stable names); empty predictions are counted in the final
+    submission (after verification), a pair missing from it counting as empty."""
+    n_empty = sum(is_empty(submission.get(p)) for p in dataset.pairs)
     return {"n_prompts": len(dataset.prompts), "n_pairs": len(dataset.pairs), "n_logs": len(dataset.logs),
             "n_programs": sum(1 for g in programs.values() if g.ok),
             "n_generation_failed": sum(1 for g in programs.values() if not g.ok),
@@ -107,7 +114,8 @@ def counts(dataset: Dataset, programs: dict, executions: dict, failures: list[di
             "n_empty_predictions": n_empty}
 
 
-def log_artifacts(tracker, run_dir: Path, dataset, programs, executions, failures, evaluation):
+def log_artifacts(tracker, run_dir: Path, dataset, programs, executions, submission, failures,
+                  evaluation):
     """Programs, per-prompt metrics, failures, submission and evaluator plots."""
     prog_dir = run_dir / "programs"
     prog_dir.mkdir(exist_ok=True)
@@ -115,7 +123,7 @@ def log_artifacts(tracker, run_dir: Path, dataset, programs, executions, failure
         body = gen.program if gen.ok else f"# generation failed: {gen.error}\n"
         (prog_dir / f"{i:03d}.py").write_text(f"# prompt: {prompt}\n{body}")
     (run_dir / "transcripts.json").write_text(transcripts_json(programs.values()))
-    table = per_prompt_table(dataset, programs, executions, evaluation)
+    table = per_prompt_table(dataset, programs, executions, submission, evaluation)
     table.to_csv(run_dir / "per_prompt_metrics.csv", index=False)
     pd.DataFrame(failures, columns=["stage", "log_id", "prompt", "reason"]).to_csv(
         run_dir / "failures.csv", index=False)
