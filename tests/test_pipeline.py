@@ -91,3 +91,17 @@ def test_configuration_errors_fail_fast_naming_the_key(tmp_path, overrides, mess
                           cwd=Path(__file__).resolve().parents[1])
     assert proc.returncode != 0 and message in proc.stdout + proc.stderr
     assert not (tmp_path / "run" / "store").exists()  # failed before any work
+
+
+def test_geometric_verifier_empties_near_miss_pairs(mini_run, make_cfg, tmp_path):
+    """The embedded logs hold near misses; the offline verifier drops them, Log-BA rises."""
+    base_cfg, base = mini_run
+    cfg = make_cfg([f"dataset.root={base_cfg.dataset.root}", f"tracking.dir={tmp_path / 'mlruns'}",
+                    "output.progress=false", "verifier=geometric",
+                    f"verifier.cache_dir={tmp_path / 'cache'}"])
+    verified = pipeline.run(cfg, tmp_path / "out")
+    m = verified.metrics
+    assert m["verify.dropped"] > 0 and m["verify.vlm_calls"] == 0
+    assert m["n_empty_predictions"] == base.metrics["n_empty_predictions"] + m["verify.dropped"]
+    assert m["log_ba"] > base.metrics["log_ba"]
+    assert (tmp_path / "out" / "submission_unverified.pkl").exists()
