@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from scenmine.dsl.color_model import model_classifier
 from scenmine.dsl.context import LogContext, get_context, rot_z
 from scenmine.dsl.scenario import filter_by_mask, to_scenario_dict
 
@@ -155,6 +156,7 @@ def _track_colors(ctx: LogContext) -> dict:
             if r not in best or area[r, cols[r]] > best[r][0]:
                 best[r] = (area[r, cols[r]], name, cols[r], box[r, cols[r]])
     colors = {}
+    model = model_classifier(COLORS)
     for r, (_, name, c, (u0, v0, u1, v1)) in best.items():
         stamps, folder = images[name]
         k = int(np.argmin(np.abs(stamps - ctx.timestamps[c])))
@@ -163,13 +165,14 @@ def _track_colors(ctx: LogContext) -> dict:
             crop = np.asarray(img.convert("RGB").crop((int(u0 + du), int(v0 + dv),
                                                        int(u1 - du) + 1, int(v1 - dv) + 1)))
         if crop.size:
-            colors[r] = classify_color(np.median(crop.reshape(-1, 3), axis=0))
+            colors[r] = model(crop) if model else classify_color(np.median(crop.reshape(-1, 3), axis=0))
     return colors
 
 
 def is_color(track_candidates, log_dir, color):
     """Candidates whose colour (median of the central box pixels in their largest camera
-    view) is ``color``; an unknown colour returns every candidate (as the reference)."""
+    view, or a CLIP model's zero-shot answer when SCENMINE_COLOR_MODEL names one) is
+    ``color``; an unknown colour returns every candidate (as the reference)."""
     ctx = get_context(log_dir)
     if not _images(ctx):
         _warn_once("is_color", f"is_color: log {ctx.log_dir.name} has no camera images with "

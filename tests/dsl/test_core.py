@@ -302,12 +302,10 @@ def test_tracker_predictions_as_tracks(log):
         _registered.clear()
 
 
-def test_camera_view_and_color_from_calibration_and_images(tmp_path):
-    """One forward camera at the ego origin; a red car 10 m ahead, a grey one behind."""
+def camera_log(tmp_path):
+    """One forward camera at the ego origin; a car 10 m ahead, one behind (no images yet)."""
     from PIL import Image
     from scipy.spatial.transform import Rotation
-
-    from scenmine.dsl import camera
 
     log = make_log(tmp_path, {
         "ahead": ("REGULAR_VEHICLE", lambda t: (10.0, 0.0, 0.0), CAR, ALL),
@@ -322,6 +320,16 @@ def test_camera_view_and_color_from_calibration_and_images(tmp_path):
     pd.DataFrame({"sensor_name": ["ring_front_center"], "fx_px": [100.0], "fy_px": [100.0],
                   "cx_px": [100.0], "cy_px": [50.0], "k1": [0.0], "k2": [0.0], "k3": [0.0],
                   "height_px": [100], "width_px": [200]}).to_feather(calib / "intrinsics.feather")
+    return log
+
+
+def test_camera_view_and_color_from_calibration_and_images(tmp_path):
+    """One forward camera at the ego origin; a red car 10 m ahead, a grey one behind."""
+    from PIL import Image
+
+    from scenmine.dsl import camera
+
+    log = camera_log(tmp_path)
     cars = D["get_objects_of_category"](log, category="REGULAR_VEHICLE")
     assert D["within_camera_view"](cars, log, camera="ring_front_center") == \
         {"ahead": sorted(ts(ALL)), "behind": []}
@@ -341,3 +349,52 @@ def test_camera_view_and_color_from_calibration_and_images(tmp_path):
     assert camera.classify_color((250, 250, 250)) == "white"
     assert camera.classify_color((20, 20, 20)) == "black"
     assert camera.classify_color((40, 60, 200)) == "blue"
+
+
+def tiny_clip(folder: Path) -> Path:
+    """A randomly initialised CLIP model + processor saved locally (character tokenizer)."""
+    import string
+
+    from tokenizers import Tokenizer, models, pre_tokenizers
+    from transformers import (CLIPConfig, CLIPImageProcessor, CLIPModel, CLIPProcessor,
+                              CLIPTokenizerFast)
+
+    vocab = {"<|startoftext|>": 0, "<|endoftext|>": 1, "[UNK]": 2}
+    for ch in string.ascii_lowercase:
+        vocab[ch], vocab[ch + "</w>"] = len(vocab), len(vocab) + 1
+    tok = Tokenizer(models.BPE(vocab=vocab, merges=[], end_of_word_suffix="</w>", unk_token="[UNK]"))
+    tok.pre_tokenizer = pre_tokenizers.Whitespace()
+    small = dict(hidden_size=16, intermediate_size=32, num_hidden_layers=1, num_attention_heads=2)
+    CLIPModel(CLIPConfig(text_config=dict(vocab_size=64, max_position_embeddings=64, **small),
+                         vision_config=dict(image_size=32, patch_size=8, **small),
+                         projection_dim=8)).save_pretrained(folder)
+    CLIPProcessor(image_processor=CLIPImageProcessor(size={"shortest_edge": 32},
+                                                     crop_size={"height": 32, "width": 32}),
+                  tokenizer=CLIPTokenizerFast(tokenizer_object=tok, bos_token="<|startoftext|>",
+                                              eos_token="<|endoftext|>", unk_token="[UNK]",
+                                              pad_token="<|endoftext|>")).save_pretrained(folder)
+    return folder
+
+
+def test_color_model_option_classifies_crops(tmp_path, monkeypatch):
+    """SCENMINE_COLOR_MODEL switches is_color's crops to a (here random) local CLIP model."""
+    pytest.importorskip("transformers")
+    pytest.importorskip("torch")
+    from scenmine.dsl import color_model
+    from scenmine.dsl.camera import COLORS
+
+    assert color_model.model_classifier(COLORS) is None  # default: the pixel rule
+    monkeypatch.setenv(color_model.ENV, str(tiny_clip(tmp_path / "clip")))
+    classify = color_model.model_classifier(COLORS)
+    crop = np.zeros((40, 30, 3), np.uint8)
+    assert classify(crop) in COLORS and classify(crop) == classify(crop)
+    # is_color asks the model about each track's crop
+    from PIL import Image
+    (tmp_path / "log").mkdir()
+    log = camera_log(tmp_path / "log")
+    folder = log.log_dir / "sensors" / "cameras" / "ring_front_center"
+    folder.mkdir(parents=True)
+    Image.fromarray(np.full((100, 200, 3), 128, np.uint8)).save(folder / f"{TS[10]}.jpg")
+    cars = D["get_objects_of_category"](log, category="REGULAR_VEHICLE")
+    answer = classify(np.full((9, 13, 3), 128, np.uint8))
+    assert D["is_color"](cars, log, color=answer)["ahead"] == sorted(ts(ALL))
