@@ -304,7 +304,6 @@ def test_tracker_predictions_as_tracks(log):
 
 def camera_log(tmp_path):
     """One forward camera at the ego origin; a car 10 m ahead, one behind (no images yet)."""
-    from PIL import Image
     from scipy.spatial.transform import Rotation
 
     log = make_log(tmp_path, {
@@ -356,8 +355,13 @@ def tiny_clip(folder: Path) -> Path:
     import string
 
     from tokenizers import Tokenizer, models, pre_tokenizers
-    from transformers import (CLIPConfig, CLIPImageProcessor, CLIPModel, CLIPProcessor,
-                              CLIPTokenizerFast)
+    from transformers import (
+        CLIPConfig,
+        CLIPImageProcessor,
+        CLIPModel,
+        CLIPProcessor,
+        CLIPTokenizerFast,
+    )
 
     vocab = {"<|startoftext|>": 0, "<|endoftext|>": 1, "[UNK]": 2}
     for ch in string.ascii_lowercase:
