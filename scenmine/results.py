@@ -10,7 +10,7 @@ import pandas as pd
 
 from scenmine.data.dataset import Dataset, ground_truth_problems
 from scenmine.data.logs import LogLoadError, load_log
-from scenmine.data.submission import build_frames
+from scenmine.data.submission import build_frames, empty_like
 from scenmine.evaluate import Evaluation
 from scenmine.generate.accounting import transcripts_json
 
@@ -24,9 +24,7 @@ def _empty_prediction(dataset: Dataset, log_id: str, prompt: str) -> list[dict] 
         return build_frames(load_log(dataset.logs[log_id]), {}, {}, prompt)
     except (KeyError, LogLoadError):
         if dataset.ground_truth and (log_id, prompt) in dataset.ground_truth:
-            return [{**f, "label": np.full(len(f["label"]), 2, np.int32),
-                     "name": np.full(len(f["label"]), "OTHER_OBJECT", "<U31")}
-                    for f in dataset.ground_truth[(log_id, prompt)]]
+            return empty_like(dataset.ground_truth[(log_id, prompt)])
     return None
 
 

@@ -77,8 +77,8 @@ def test_tuning_improves_reproducible_and_resumes(tune_data, subset_metrics):
 
 
 def test_subset_metrics_equal_direct_evaluation(tune_data, subset_metrics):
+    from scenmine.data.submission import empty_like
     from scenmine.evaluate import evaluate
-    from scenmine.verify.thresholds import empty_like
 
     d, sm = tune_data, subset_metrics
     keep = {(NEG_LOG, PROMPT): False}

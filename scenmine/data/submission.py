@@ -84,9 +84,19 @@ def build_frames(log: LogData, referred: Timestamps, related: Timestamps, descri
     return frames
 
 
-def empty_frames(log: LogData, description: str) -> list[dict]:
-    """Frames for a pair with no prediction: every object labelled OTHER."""
-    return build_frames(log, {}, {}, description)
+def empty_like(frames: list[dict]) -> list[dict]:
+    """The same frames with every object labelled OTHER (temporal frames: not positive)."""
+    out = []
+    for frame in frames:
+        frame = dict(frame)
+        if "label" in frame:
+            n = len(frame["label"])
+            frame["label"] = np.full(n, OTHER, np.int32)
+            frame["name"] = np.full(n, LABEL_NAMES[OTHER], "<U31")
+        if "is_positive" in frame:
+            frame["is_positive"] = False
+        out.append(frame)
+    return out
 
 
 def referred_timestamps(frames: list[dict]) -> dict[int, np.ndarray]:

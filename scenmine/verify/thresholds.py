@@ -8,9 +8,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .geometric import DEFAULT_LIMITS, geometric_score
+from scenmine.data.submission import empty_like
 
-OTHER = 2
+from .geometric import DEFAULT_LIMITS, geometric_score
 
 
 def threshold_for(spec: dict, category: str, relational: bool) -> float:
@@ -47,19 +47,6 @@ def decide(scores: pd.DataFrame, vcfg: dict) -> pd.Series:
             votes.append(_passes(score, threshold_for({"threshold": 1.0, **geo}, cat, rel), on_error))
         keep.append(any(votes) if vcfg.get("combine", "and") == "or" else all(votes))
     return pd.Series(keep, index=scores.index, dtype=bool)
-
-
-def empty_like(frames: list[dict]) -> list[dict]:
-    """The same frames with every object labelled OTHER (temporal frames: not positive)."""
-    out = []
-    for f in frames:
-        g = dict(f)
-        if "label" in g:
-            g["label"] = np.full_like(np.asarray(g["label"]), OTHER)
-        if "is_positive" in g:
-            g["is_positive"] = False
-        out.append(g)
-    return out
 
 
 def apply_thresholds(predictions: dict, scores: pd.DataFrame, cfg: Any) -> dict:

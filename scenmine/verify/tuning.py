@@ -19,8 +19,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from scenmine.data.submission import empty_like
+
 from .base import PairPrediction
-from .thresholds import empty_like
 
 OBJECT_KEYS = ("translation_m", "size", "yaw", "label", "name", "track_id", "score", "velocity_m_per_s")
 

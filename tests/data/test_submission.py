@@ -39,3 +39,17 @@ def test_temporal_form_and_pkl_round_trip(tmp_path, real_log):
     path = save_pkl({(log.log_id, "x"): frames}, tmp_path / "s.pkl")
     back = load_pkl(path)
     assert np.array_equal(back[(log.log_id, "x")][0]["label"], frames[0]["label"])
+
+
+def test_empty_like_keeps_names_consistent_with_labels(real_log):
+    """A dropped pair (verifier) stays a valid submission: every name matches its label."""
+    from scenmine.data.submission import empty_like
+    from scenmine.export import _check_frame
+
+    log = load_log(real_log)
+    frames = build_frames(log, {log.uuids[0]: log.eval_timestamps}, {log.uuids[1]: log.eval_timestamps}, "x")
+    emptied = empty_like(frames)
+    assert all((f["label"] == 2).all() and (f["name"] == "OTHER_OBJECT").all() for f in emptied)
+    assert not any(_check_frame((log.log_id, "x"), f) for f in emptied)
+    assert (frames[0]["label"] == 0).any()  # the input is not modified
+    assert to_temporal(emptied)[0]["is_positive"] is False
