@@ -28,7 +28,7 @@ def build_generator(cfg, logs=(), runner: Callable | str | None = None) -> Gener
 
     g = _get(cfg, "generate", {})
     kwargs = {}
-    if _is_chat(cfg) and _get(g, "cache", True) and _get(g, "cache_dir") and \
+    if is_chat_backend(cfg) and _get(g, "cache", True) and _get(g, "cache_dir") and \
             _get(cfg, "llm.cache_dir") is None and "replay" not in str(cfg.llm._target_).lower():
         kwargs["cache_dir"] = str(_get(g, "cache_dir"))
     obj = instantiate(cfg.llm, **kwargs, _convert_="all")
@@ -55,7 +55,7 @@ def build_generator(cfg, logs=(), runner: Callable | str | None = None) -> Gener
         check_on_log=_get(g, "check_on_log", True), concurrency=_get(g, "concurrency", 4))
 
 
-def _is_chat(cfg) -> bool:
+def is_chat_backend(cfg) -> bool:
     """Whether ``cfg.llm._target_`` names a ChatBackend subclass (it takes cache_dir)."""
     from hydra.utils import get_class
     try:

@@ -13,7 +13,7 @@ from scenmine.data.dataset import load_dataset
 from scenmine.execute.runner import wait_interruptibly
 from scenmine.generate.backends.base import BackendError
 from scenmine.generate.base import Generation
-from scenmine.generate.factory import build_generator
+from scenmine.generate.factory import build_generator, is_chat_backend
 from scenmine.store import Store, content_hash
 
 
@@ -28,7 +28,9 @@ def training_logs(cfg) -> list[Path]:
 
 def generator_for_run(cfg, logs: list[Path] | None = None):
     """The configured code generator, with the training logs for dry runs and feedback."""
-    return build_generator(cfg, logs=training_logs(cfg) if logs is None else logs)
+    if logs is None:  # only chat backends dry-run on logs; the rules parser needs none
+        logs = training_logs(cfg) if is_chat_backend(cfg) else []
+    return build_generator(cfg, logs=logs)
 
 
 def generate_programs(cfg, prompts: list[str], store: Store, failures: list[dict],
