@@ -27,6 +27,7 @@ import pandas as pd
 from omegaconf import DictConfig
 
 from scenmine import track
+from scenmine.resources import CONF_DIR
 
 log = logging.getLogger("scenmine.report")
 _RUN_ID = re.compile(r"^[0-9a-f]{32}$")
@@ -173,7 +174,7 @@ def _numbers_table(table: pd.DataFrame, columns: list[str], digits: int) -> tupl
 
 def pick_baseline(table: pd.DataFrame, runs: list, ref) -> int:
     """Row index of the baseline run: by id (or id prefix), run name, label or overlay name
-    (``baseline=refprog_baseline_offline`` for the run of ``+exp=refprog_baseline_offline``)."""
+    (``baseline=refprog_baseline`` for the run of ``exp=refprog_baseline``)."""
     if ref is None or str(ref) == "":
         return 0
     ref = str(ref)
@@ -376,7 +377,7 @@ def build_report(cfg: DictConfig, out_dir: str | Path | None = None) -> Report:
     return report
 
 
-@hydra.main(version_base="1.3", config_path="../conf", config_name="report")
+@hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="report")
 def main(cfg: DictConfig) -> None:
     """``python -m scenmine.report [key=value ...]`` (conf/report.yaml)."""
     from hydra.core.hydra_config import HydraConfig

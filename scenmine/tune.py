@@ -255,4 +255,5 @@ def describe(result: TuneResult) -> str:
     """What a tuning run found, and the command that uses its overlay."""
     return (f"best {result.metric} {result.best_value:.4f} (untuned {result.baseline_value:.4f}), "
             f"{result.n_trials} trials; overlay {result.overlay_path}\n"
-            f"use it: python -m scenmine +exp={result.overlay_path.stem} dataset.split=test")
+            f"use it: python -m scenmine --config-dir {result.overlay_path.parent.parent} "
+            f"+exp={result.overlay_path.stem} dataset.split=test")

@@ -1,8 +1,9 @@
-"""Experiment overlays compose; a two-job multirun gives two grouped, tagged MLflow runs; rerun.
+"""Experiment overlays x backends profiles compose in the right precedence; a two-job multirun
+gives two grouped, tagged MLflow runs; rerun.
 
-The multirun (two offline overlays on one log of the embedded dataset, two prompts) runs once
-per session in a subprocess (``sweep_result``); tests/test_report.py and tests/test_export.py
-reuse it. Every offline overlay also runs end to end (one log, two prompts).
+The multirun (two overlays on the offline profile, one log of the embedded dataset, two
+prompts) runs once per session in a subprocess (``sweep_result``); tests/test_report.py and
+tests/test_export.py reuse it. Every overlay that needs no model also runs end to end offline.
 """
 from __future__ import annotations
 
@@ -18,8 +19,10 @@ from omegaconf import OmegaConf
 REPO = Path(__file__).resolve().parents[1]
 CONF = REPO / "conf"
 OVERLAYS = sorted(p.stem for p in (CONF / "exp").glob("*.yaml"))
-OFFLINE = [name for name in OVERLAYS if name.endswith("_offline")]
-SWEEP_OVERLAYS = ("refprog_baseline_offline", "ablation_no_screening_offline")
+PROFILES = sorted(p.stem for p in (CONF / "backends").glob("*.yaml"))
+# overlays that run end to end on the offline profile (paper selects the paper's profile)
+OFFLINE = [name for name in OVERLAYS if name not in ("paper", "tune_verifier")]
+SWEEP_OVERLAYS = ("refprog_baseline", "ablation_no_screening")
 PROMPTS = ("vehicle turning left", "vehicle with a bicycle to its right")
 OFFLINE_BACKENDS = {"llm": {"scenmine.generate.rules.RulesGenerator"},
                     "reviewer": {"none", "static"}, "verifier": {"none", "geometric"},
@@ -52,7 +55,7 @@ def sweep_result(tmp_path_factory, mini_root: Path) -> dict:
     """Run ``python -m scenmine -m +exp=A,B ...`` once per session; its store and runs."""
     if "root" not in _SWEEP:
         root = tmp_path_factory.mktemp("sweep")
-        args = ["-m", f"+exp={','.join(SWEEP_OVERLAYS)}", *quick_args(root, mini_root),
+        args = ["-m", f"+exp={','.join(SWEEP_OVERLAYS)}",  # +exp= is accepted as exp= *quick_args(root, mini_root),
                 f"hydra.sweep.dir={root / 'multirun'}"]
         proc = run_scenmine(args, cwd=root)
         assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-5000:]
@@ -74,25 +77,38 @@ def sweep(tmp_path_factory, mini_root):
 
 # -- composition ---------------------------------------------------------------------------
 
-def test_overlays_exist():
-    for name in ("full", "ablation_no_vlm", "refprog_baseline", "paper", "full_offline",
-                 "ablation_no_vlm_offline"):
-        assert name in OVERLAYS
+def test_overlays_exist_once():
+    assert {"full", "ablation_no_vlm", "ablation_no_review", "ablation_no_screening",
+            "refprog_baseline", "paper", "screen_train"} <= set(OVERLAYS)
+    assert not [name for name in OVERLAYS if name.endswith("_offline")]
+    assert set(PROFILES) == {"offline", "api", "paper", "local"}
 
 
+@pytest.mark.parametrize("profile", PROFILES)
 @pytest.mark.parametrize("name", OVERLAYS)
-def test_overlay_composes_and_resolves(name):
-    cfg = compose_cfg(f"+exp={name}")
-    OmegaConf.resolve(cfg)  # every interpolation (e.g. reviewer.backend: ${llm}) resolves
+def test_overlay_composes_on_every_profile(name, profile):
+    from scenmine import schema
+    schema.check(compose_cfg(f"exp={name}", f"backends={profile}"))  # resolves and validates
     text = (CONF / "exp" / f"{name}.yaml").read_text()
     assert text.startswith("# @package _global_")
     assert "Question" in text.split("defaults:")[0] or name.startswith(("screen", "tune")), \
         f"{name}.yaml: the header comment should say which question the overlay answers"
 
 
+@pytest.mark.parametrize("name", OVERLAYS)
+def test_overlays_say_only_which_stages_run(name):
+    """No overlay picks a backend or repeats the screening settings (they live once, in
+    conf/screening/default.yaml); paper only adds its profile to full."""
+    text = (CONF / "exp" / f"{name}.yaml").read_text()
+    for group in ("llm", "vlm"):
+        assert f"/{group}:" not in text and f"\n{group}:" not in text, (name, group)
+    assert "threshold:" not in text and "max_iterations:" not in text, name
+    assert ("/backends:" in text) == (name == "paper")
+
+
 @pytest.mark.parametrize("name", OFFLINE)
-def test_offline_overlays_use_offline_backends(name):
-    cfg = compose_cfg(f"+exp={name}")
+def test_offline_profile_needs_no_model(name):
+    cfg = compose_cfg(f"exp={name}")
     assert cfg.dataset.name == "mini"
     assert cfg.llm._target_ in OFFLINE_BACKENDS["llm"]
     for group in ("reviewer", "verifier", "vlm"):
@@ -100,27 +116,55 @@ def test_offline_overlays_use_offline_backends(name):
 
 
 def test_stage_switches():
-    full, no_vlm = compose_cfg("+exp=full_offline"), compose_cfg("+exp=ablation_no_vlm_offline")
-    assert full.screening.name != "off" and full.reviewer.name != "none"
-    assert full.verifier.name != "none" and no_vlm.verifier.name == "none"
-    base = compose_cfg("+exp=refprog_baseline")
+    full, no_vlm = compose_cfg("exp=full"), compose_cfg("exp=ablation_no_vlm")
+    assert (full.screening.name, full.reviewer.name, full.verifier.name) == \
+        ("default", "static", "geometric")
+    assert no_vlm.verifier.name == "none" and no_vlm.reviewer.name == "static"
+    assert compose_cfg("exp=ablation_no_review").reviewer.name == "none"
+    assert compose_cfg("exp=ablation_no_screening").screening.name == "off"
+    base = compose_cfg("exp=refprog_baseline")
     assert (base.screening.name, base.reviewer.name, base.verifier.name) == ("off", "none", "none")
     assert base.generate.strategy == "single_pass"
+    default = compose_cfg()
+    assert (default.screening.name, default.reviewer.name, default.verifier.name) == \
+        ("off", "none", "none")
+
+
+def test_profiles_choose_the_backends():
+    api = compose_cfg("exp=full", "backends=api")
+    OmegaConf.resolve(api)
+    assert api.llm._target_.endswith("OpenAIBackend") and api.vlm.name == "openai"
+    assert api.reviewer.name == "llm" and api.reviewer.backend == api.llm
+    assert api.verifier.name == "vlm"
+    local = compose_cfg("exp=full", "backends=local")
+    assert local.llm.max_concurrency == 1 and "127.0.0.1" in local.llm.base_url
+    assert (local.reviewer.name, local.verifier.name) == ("llm", "geometric")
+    assert compose_cfg("exp=ablation_no_vlm", "backends=api").verifier.name == "none"
+
+
+def test_precedence_profile_then_overlay_then_command_line():
+    cfg = compose_cfg("exp=full", "backends=api", "reviewer=static", "llm=anthropic",
+                      "screening.threshold=0.6", "generate.strategy=single_pass")
+    assert cfg.reviewer.name == "static" and cfg.llm._target_.endswith("AnthropicBackend")
+    assert cfg.screening.threshold == 0.6 and cfg.generate.strategy == "single_pass"
+    assert cfg.verifier.name == "vlm"  # untouched: the overlay's stage with the profile's verifier
 
 
 def test_paper_overlay_is_the_published_setting():
-    cfg = compose_cfg("+exp=paper")
+    cfg = compose_cfg("exp=paper")
     OmegaConf.resolve(cfg)
     assert cfg.llm._target_.endswith("ClaudeCodeBackend")
     assert cfg.llm.env.ANTHROPIC_MODEL == "glm-5.1" and "z.ai" in cfg.llm.env.ANTHROPIC_BASE_URL
     assert (cfg.screening.threshold, cfg.screening.max_iterations) == (0.8, 5)
     assert cfg.reviewer.name == "llm" and cfg.reviewer.backend._target_.endswith("ClaudeCodeBackend")
     assert cfg.verifier.name == "vlm" and cfg.vlm.name == "qwen3vl_vllm"
+    assert cfg == compose_cfg("exp=full", "backends=paper")
 
 
-def test_threshold_sweep_key_exists():
-    cfg = compose_cfg("+exp=full_offline", "screening.threshold=0.6")
-    assert cfg.screening.threshold == 0.6
+def test_plus_exp_is_accepted_as_exp():
+    from scenmine.__main__ import normalise_args
+    assert normalise_args(["+exp=full,ablation_no_vlm", "+rerun=x", "exp=a"]) == \
+        ["exp=full,ablation_no_vlm", "+rerun=x", "exp=a"]
 
 
 def test_local_parallel_launcher_composes():
@@ -139,7 +183,7 @@ def test_multirun_gives_two_grouped_runs(sweep):
     parent = parents[0].info.run_id
     assert all(r.data.tags["mlflow.parentRunId"] == parent for r in children)
     assert {r.data.tags["override.exp"] for r in children} == set(SWEEP_OVERLAYS)
-    assert {r.info.run_name for r in children} == {f"+exp={n}" for n in SWEEP_OVERLAYS}
+    assert {r.info.run_name for r in children} == {f"exp={n}" for n in SWEEP_OVERLAYS}
     assert sorted(r.data.tags["sweep.job_num"] for r in children) == ["0", "1"]
     assert {r.data.tags["sweep.dir"] for r in children} == {str(sweep["sweep_dir"].resolve())}
     assert all(r.info.status == "FINISHED" for r in children)
@@ -176,14 +220,14 @@ def test_rerun_recomposes_the_logged_config(sweep):
 def test_report_and_sweep_groups_helpers():
     from scenmine.repro import varying_overrides
 
-    launched = ["+exp=a,b", "dataset.max_logs=1", "screening.threshold=range(0.6,1.0,0.1)"]
-    assert varying_overrides(["+exp=a", "dataset.max_logs=1", "screening.threshold=0.7"],
-                             launched) == ["+exp=a", "screening.threshold=0.7"]
+    launched = ["exp=a,b", "dataset.max_logs=1", "screening.threshold=range(0.6,1.0,0.1)"]
+    assert varying_overrides(["exp=a", "dataset.max_logs=1", "screening.threshold=0.7"],
+                             launched) == ["exp=a", "screening.threshold=0.7"]
 
 
 @pytest.mark.parametrize("name", OFFLINE)
 def test_offline_overlay_runs(name, tmp_path, mini_root):
-    screening = compose_cfg(f"+exp={name}").screening
+    screening = compose_cfg(f"exp={name}").screening
     quick_screen = ["screening.max_prompts=2"] if "max_prompts" in screening else []
     proc = run_scenmine([f"+exp={name}", *quick_args(tmp_path, mini_root), *quick_screen,
                          f"hydra.run.dir={tmp_path / 'run'}"], cwd=tmp_path)

@@ -162,9 +162,9 @@ def test_unknown_option_names_the_key(make_cfg, override, key):
 
 
 @pytest.mark.parametrize("override,message", [
-    ("execute.backend=spark", "execute.backend: unknown backend 'spark'"),
-    ("execute.workers=0", "execute.workers: 0"),
-    ("execute.timeout_s=-1", "execute.timeout_s: -1"),
+    ("execute.backend=spark", "execute.backend='spark' is not allowed: expected one of local, ray"),
+    ("execute.workers=0", "execute.workers=0 is not allowed: expected an integer >= 1 or null"),
+    ("execute.timeout_s=-1", "execute.timeout_s=-1 is not allowed: expected a number > 0"),
     ("resume=/no/such/run", "resume: no such run folder /no/such/run"),
 ])
 def test_bad_settings_fail_before_any_work(make_cfg, tmp_path, override, message):

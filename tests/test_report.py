@@ -39,7 +39,7 @@ def test_report_lists_both_runs_with_mlflow_metrics(sweep, report):
         for metric in ("hota_temporal", "hota_track", "ts_ba", "log_ba"):
             assert row[metric] == run.data.metrics[metric]  # the table is what MLflow holds
             assert f"{run.data.metrics[metric]:.3f}" in text
-    assert "(baseline)" in text and f"+exp={SWEEP_OVERLAYS[0]}" in text
+    assert "(baseline)" in text and f"exp={SWEEP_OVERLAYS[0]}" in text
     assert "## Cost" in text and "wall_seconds" in text and "gen_calls" in text
     assert "## What each stage did" in text and "verify.scored" in text
     assert "Per prompt" in text
@@ -52,7 +52,7 @@ def test_report_files_and_report_run(sweep, report):
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5000
     assert (report.out_dir / "runs.csv").exists()
     per_prompt = pd.read_csv(report.out_dir / "per_prompt.csv")
-    assert set(per_prompt.run) == {f"+exp={n}" for n in SWEEP_OVERLAYS}
+    assert set(per_prompt.run) == {f"exp={n}" for n in SWEEP_OVERLAYS}
     client = track.client(sweep["tracking"])
     run = client.get_run(report.run_id)
     assert run.data.tags["scenmine.role"] == "report"

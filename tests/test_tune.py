@@ -101,7 +101,7 @@ def test_run_writes_overlay_and_nested_mlflow_runs(tune_data, tmp_path, monkeypa
             f"tune.overlay_dir={tmp_path / 'tuned'}", "tune.n_trials=12", f"tracking.dir={tmp_path / 'mlruns'}",
             f"verifier.cache_dir={tmp_path / 'cache'}", "verifier.geometric.threshold=0.0"]
     with initialize_config_dir(str(conf), version_base=None):
-        cfg = compose("config", overrides=["+exp=tune_verifier", *over])
+        cfg = compose("config", overrides=["exp=tune_verifier", *over])
     result = tune.run(cfg, tmp_path / "run")
     assert result.n_trials == 12 and result.best_value >= result.baseline_value
     assert (tmp_path / "run" / "verifier_scores.csv").exists()
@@ -110,5 +110,5 @@ def test_run_writes_overlay_and_nested_mlflow_runs(tune_data, tmp_path, monkeypa
     assert sum("mlflow.parentRunId" in r.data.tags for r in runs) == 12
     with initialize_config_dir(str(conf), version_base=None):
         tuned = compose("config", overrides=[f"hydra.searchpath=[file://{tmp_path / 'tuned'}]",
-                                             f"+exp={result.overlay_path.stem}"])
+                                             f"exp={result.overlay_path.stem}"])
     assert OmegaConf.to_container(tuned.verifier, resolve=True) == result.best_verifier

@@ -5,13 +5,13 @@ import math
 import re
 from collections import Counter
 from collections.abc import Mapping
-from pathlib import Path
 
 import jinja2
 
+from scenmine.resources import PROMPTS_DIR
+
 from .base import Example
 
-PROMPTS_DIR = Path(__file__).resolve().parents[2] / "conf" / "prompts"
 _env = jinja2.Environment(undefined=jinja2.StrictUndefined, trim_blocks=True,
                           lstrip_blocks=True, autoescape=False)
 

@@ -368,6 +368,6 @@ def build_library(cfg, store, tracker, failures, generator=None) -> Library | No
     if scfg.name == "off":
         if scfg.get("threshold") != 0.8 or scfg.get("max_iterations") != 5:
             log.warning("screening is off, so screening.threshold / max_iterations change "
-                        "nothing; add screening=default (or +exp=full_offline) to screen")
+                        "nothing; add screening=default (or +exp=full) to screen")
         return None
     return screen(cfg, store, tracker, failures, generator).library

@@ -6,10 +6,12 @@ from typing import Any
 
 import yaml
 
+from scenmine.resources import PROMPTS_DIR
+
 from .render import Evidence
 from .vlm.base import VLMRequest
 
-TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "conf" / "prompts" / "vlm"
+TEMPLATE_DIR = PROMPTS_DIR / "vlm"
 FIELDS = ("system", "legend_bev", "legend_camera", "frames_panel", "frames_single", "template")
 
 

@@ -1,0 +1,51 @@
+"""Schema of the ``generate`` group (conf/generate/default.yaml) and the ``prompts`` group."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from .core import Group, key
+
+
+@dataclass
+class FewShot:
+    k: int = key("examples shown per prompt", ge=0)
+    retriever: Literal["similarity", "first", "none"] = key("how examples are picked")
+
+
+@dataclass
+class Generate:
+    """How programs are generated (scenmine.generate.build_generator); ignored by llm=rules."""
+
+    strategy: Literal["single_pass", "agent"] = key("one answer per prompt, or a tool-calling agent loop")
+    max_error_retries: int = key("re-prompts with the error (syntax, static check, runtime)", ge=0)
+    execution_feedback: int = key("training logs the draft runs on and is shown (0: off)", ge=0)
+    feedback_rounds: int = key("rounds of execution feedback", ge=0)
+    check_on_log: bool = key("run each draft on one training log to catch runtime errors")
+    max_turns: int = key("agent turns", ge=1)
+    dry_run_timeout_s: float = key("seconds per dry run", gt=0)
+    dry_run_logs: list[str] = key("extra or explicit training logs for dry runs")
+    concurrency: int = key("prompts generated at once", ge=1)
+    cache: bool = key("reuse answers by content hash")
+    cache_dir: str = key("answer cache folder")
+    fewshot: FewShot = key("few-shot examples")
+
+
+@dataclass
+class Prompts:
+    """Jinja2 templates of the generator (a value ending in .j2 is read from conf/prompts/)."""
+
+    system: str = key()
+    user: str = key()
+    retry: str = key()
+    feedback: str = key()
+    agent_system: str = key()
+    agent_user: str = key()
+    agent_nudge: str = key()
+    agent_rejected: str = key()
+    agent_feedback: str = key()
+    examples: list[dict[str, str]] = key("built-in few-shot examples: {prompt, program}")
+
+
+SCHEMA = Group.single(Generate)
+PROMPTS = Group.single(Prompts)
