@@ -121,6 +121,9 @@ def cli(argv: list[str] | None = None) -> None:
     except (HydraException, OmegaConfBaseException) as exc:  # composing the config failed
         print(f"scenmine: configuration error: {one_line(exc)}", file=sys.stderr)
         sys.exit(USAGE_ERROR)
+    except BrokenPipeError:  # e.g. `scenmine --help | head`
+        sys.stderr.close()
+        sys.exit(0)
     if _exit_code:
         sys.exit(_exit_code)
 
