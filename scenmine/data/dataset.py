@@ -11,6 +11,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from scenmine.data.logs import POSE_FILE
 from scenmine.data.submission import load_pkl
 
 
@@ -98,12 +99,24 @@ def read_prompts(path: str | Path) -> tuple[list[str], dict[str, str]]:
     return prompts, skipped
 
 
+def _is_log(folder: Path) -> bool:
+    """An Argoverse 2 log folder holds its ego poses (city_SE3_egovehicle.feather)."""
+    return (folder / POSE_FILE).is_file()
+
+
 def _log_folders(logs_dir: Path, key: str) -> dict[str, Path]:
+    """The log folders in ``logs_dir``; refused with a hint when it is their parent's parent
+    (e.g. av2_mini/ instead of av2_mini/logs/), where every pair would fail."""
     if not logs_dir.is_dir():
         raise DatasetError(f"{key}: no such folder {logs_dir}")
     logs = {p.name: p for p in sorted(logs_dir.iterdir()) if p.is_dir()}
     if not logs:
         raise DatasetError(f"{key}: {logs_dir} holds no log folders")
+    if not any(_is_log(p) for p in logs.values()):
+        inner = [p for p in logs.values() if any(_is_log(q) for q in p.iterdir() if q.is_dir())]
+        hint = (f"; did you mean {key}={inner[0]}?" if inner else
+                f" (a log folder holds {POSE_FILE} and map/)")
+        raise DatasetError(f"{key}: none of the folders in {logs_dir} is an Argoverse 2 log{hint}")
     return logs
 
 

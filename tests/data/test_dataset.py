@@ -40,6 +40,16 @@ def test_configuration_errors_name_the_key(av2_mini, kw, key):
         load_dataset(cfg)
 
 
+def test_logs_parent_folder_is_refused_with_a_hint(av2_mini, tmp_path):
+    """dataset.logs=av2_mini (the folder above logs/) would fail every pair: refused up front."""
+    prompts = tmp_path / "prompts.txt"
+    prompts.write_text("stopped car\n")
+    with pytest.raises(DatasetError) as err:
+        load_dataset(av2_cfg(logs=str(av2_mini), prompts=str(prompts)))
+    assert str(err.value) == (f"dataset.logs: none of the folders in {av2_mini} is an Argoverse 2 "
+                              f"log; did you mean dataset.logs={av2_mini / 'logs'}?")
+
+
 def test_unknown_dataset_name():
     with pytest.raises(DatasetError, match="dataset.name"):
         load_dataset(OmegaConf.create({"name": "kitti"}))
