@@ -5,10 +5,14 @@ import contextlib
 import copy
 import io
 import json
+import logging
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from scenmine.progress import heartbeat
+
+log = logging.getLogger("scenmine")
 METRIC_NAMES = ("hota_temporal", "hota_track", "ts_ba", "log_ba")
 
 
@@ -48,12 +52,14 @@ def _per_prompt(out_dir: Path) -> dict[str, dict[str, float]]:
 
 def evaluate(predictions: dict, ground_truth: dict, dataset_dir: str | Path | None,
              out_dir: str | Path | None = None, max_range_m: int = 50,
-             objective_metric: str = "HOTA", quiet: bool = True) -> Evaluation:
+             objective_metric: str = "HOTA", quiet: bool = True,
+             progress: str | None = None) -> Evaluation:
     """Score ``predictions`` against ``ground_truth`` (both official-format dicts).
 
     Only the pairs of the ground truth are scored; a pair missing from the predictions is an
     error (the pipeline always writes every pair, empty ones included). ``out_dir`` receives
-    the evaluator's JSON files and confusion-matrix plots.
+    the evaluator's JSON files and confusion-matrix plots. ``progress``: a label to report the
+    (long, opaque) official call under: what it scores, then a line every 20 s until it ends.
     """
     missing = [k for k in ground_truth if k not in predictions]
     if missing:
@@ -65,7 +71,11 @@ def evaluate(predictions: dict, ground_truth: dict, dataset_dir: str | Path | No
     sink = io.StringIO()
     quiet_out = contextlib.redirect_stdout(sink) if quiet else contextlib.nullcontext()
     quiet_err = contextlib.redirect_stderr(sink) if quiet else contextlib.nullcontext()
-    with quiet_out, quiet_err, warnings.catch_warnings():
+    if progress:
+        log.info("%s: the official evaluator scores %d pairs (%d prompts, %d logs)", progress,
+                 len(labels), len({p for _, p in labels}), len({lg for lg, _ in labels}))
+    with heartbeat(progress or "", enabled=bool(progress)), quiet_out, quiet_err, \
+            warnings.catch_warnings():
         warnings.simplefilter("ignore")
         values = _official_evaluate()(preds, labels, objective_metric, max_range_m,
                                       None if dataset_dir is None else str(dataset_dir),

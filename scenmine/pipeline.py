@@ -45,19 +45,40 @@ class RunResult:
 
 
 class StageTimer:
-    """Wall seconds per stage, as ``seconds.<stage>`` metrics."""
+    """Wall seconds per stage, as ``seconds.<stage>`` metrics; ``skipped`` stages (named with
+    the reason at the start of the run) are not timed, and a stage that raises says so."""
 
-    def __init__(self):
+    def __init__(self, skipped: dict[str, str] | None = None):
         self.seconds: dict[str, float] = {}
+        self.skipped = skipped or {}
 
     @contextlib.contextmanager
     def __call__(self, stage: str):
+        if stage in self.skipped:
+            yield
+            return
         start = time.perf_counter()
         try:
             yield
-        finally:
-            self.seconds[f"seconds.{stage}"] = time.perf_counter() - start
-            log.info("%s done in %.1f s", stage, self.seconds[f"seconds.{stage}"])
+        except BaseException:
+            log.error("%s failed after %.1f s", stage, time.perf_counter() - start)
+            raise
+        self.seconds[f"seconds.{stage}"] = time.perf_counter() - start
+        log.info("%s done in %.1f s", stage, self.seconds[f"seconds.{stage}"])
+
+
+def skipped_stages(cfg, dataset) -> dict[str, str]:
+    """The optional stages this run leaves out, each with the setting that leaves it out."""
+    skipped = {}
+    if cfg.screening.name == "off" and not cfg.screening.library:
+        skipped["screen"] = "screening=off"
+    if cfg.reviewer.name == "none":
+        skipped["review"] = "reviewer=none"
+    if cfg.verifier.name == "none":
+        skipped["verify"] = "verifier=none"
+    if dataset.ground_truth is None:
+        skipped["evaluate"] = "no ground truth: only the submission is written"
+    return skipped
 
 
 def run(cfg: DictConfig, run_dir: str | Path) -> RunResult:
@@ -77,7 +98,10 @@ def run(cfg: DictConfig, run_dir: str | Path) -> RunResult:
                           "run_dir": str(run_dir.resolve())})
         log.info("dataset %s/%s: %d logs, %d prompts, %d pairs", dataset.name, dataset.split,
                  len(dataset.logs), len(dataset.prompts), len(dataset.pairs))
-        timer = StageTimer()
+        timer = StageTimer(skipped_stages(cfg, dataset))
+        if timer.skipped:
+            log.info("stages not run: %s", ", ".join(f"{stage} ({why})"
+                                                     for stage, why in timer.skipped.items()))
         with timer("screen"):
             library = screen.build_library(cfg, store, tracker, failures)
         with timer("generate"):
@@ -97,11 +121,9 @@ def run(cfg: DictConfig, run_dir: str | Path) -> RunResult:
         if dataset.ground_truth is not None:
             with timer("evaluate"):
                 evaluation = evaluate(submission, dataset.ground_truth, dataset.logs_dir,
-                                      run_dir / "evaluation")
+                                      run_dir / "evaluation",
+                                      progress="evaluate" if cfg.output.progress else None)
             metrics.update(evaluation.metrics)
-        else:
-            log.warning("no ground truth for this dataset: evaluation skipped; the submission "
-                        "is at %s", submission_path)
         metrics.update(usage_summary(programs.values()))
         metrics.update(timer.seconds)
         metrics["wall_seconds"] = time.perf_counter() - start

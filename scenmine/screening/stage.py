@@ -312,7 +312,8 @@ def _score(cfg, dataset, attempts: dict[str, Attempt], pairs_of, store, settings
     exec_failures: list[dict] = []
     executions = execute_pairs(cfg, sub, programs, store, exec_failures)
     submission = assemble_submission(sub, executions)
-    evaluation = evaluate(submission, sub.ground_truth, sub.logs_dir, out_dir)
+    evaluation = evaluate(submission, sub.ground_truth, sub.logs_dir, out_dir,
+                          progress="screen: evaluate" if cfg.output.progress else None)
     for prompt, (attempt, key) in todo.items():
         wrong = {}
         for pair in pairs_of[prompt]:

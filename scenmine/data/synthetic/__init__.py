@@ -8,10 +8,14 @@
 """
 from __future__ import annotations
 
+import logging
 import os
 import shutil
+import time
 import uuid
 from pathlib import Path
+
+log = logging.getLogger("scenmine")
 
 GENERATOR_VERSION = 3
 DEFAULT_N_LOGS = 10
@@ -36,8 +40,12 @@ def ensure_mini_dataset(root: Path | None = None, seed: int = 0, n_logs: int = D
         return final
     root.mkdir(parents=True, exist_ok=True)
     tmp = root / f".{final.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    log.info("generating the embedded dataset (%d logs, seed %d) into %s: once, later runs reuse it",
+             n_logs, seed, final)
+    start = time.perf_counter()
     try:
         generate(tmp, seed=seed, n_logs=n_logs)
+        log.info("embedded dataset ready in %.0f s", time.perf_counter() - start)
         try:
             os.rename(tmp, final)
         except OSError:  # another process finished first: keep its copy

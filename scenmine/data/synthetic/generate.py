@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+from tqdm import tqdm
 
 from scenmine.data.synthetic import scenes, truth
 from scenmine.data.synthetic.motion import SIZES, new_uuid
@@ -65,7 +66,7 @@ def generate(out: Path, seed: int = 0, n_logs: int = 10) -> dict:
         raise ValueError("the mini dataset needs at least 3 logs (train / val / test)")
     out.mkdir(parents=True)
     flags = scenes.design(n_logs)
-    logs = [make_log(seed, i, flags[i]) for i in range(n_logs)]
+    logs = [make_log(seed, i, flags[i]) for i in tqdm(range(n_logs), desc="dataset: logs", unit="log")]
     for lg in logs:
         write_log(out / "logs" / lg["log_id"], lg["world"], lg["ego"], lg["actors"], lg["ts"], lg["place"],
                   lg["noise"])
@@ -75,7 +76,7 @@ def generate(out: Path, seed: int = 0, n_logs: int = 10) -> dict:
         [{"prompt": p["prompt"], "program": p["program"]} for p in PROMPTS], indent=1))
     summary = {}
     by_id = {lg["log_id"]: lg for lg in logs}
-    for split, ids in splits.items():
+    for split, ids in tqdm(splits.items(), desc="dataset: ground truth", unit="split"):
         gt = {}
         for log_id in ids:
             lg, log = by_id[log_id], load_log(out / "logs" / log_id)
