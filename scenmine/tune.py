@@ -106,20 +106,20 @@ def tune_scores(predictions: dict, ground_truth: dict, dataset_dir, scores: pd.D
 
     from scenmine import track
 
-    metric, space = tcfg.get("metric", "hota_temporal"), dict(tcfg["space"])
-    storage_dir = Path(tcfg.get("storage_dir", "outputs/tune"))
+    metric, space = tcfg["metric"], dict(tcfg["space"])
+    storage_dir = Path(tcfg["storage_dir"])
     storage_dir.mkdir(parents=True, exist_ok=True)
-    name = tcfg.get("study_name") or f"{vcfg['name']}-{metric}-" + sha(
+    name = tcfg["study_name"] or f"{vcfg['name']}-{metric}-" + sha(
         [sorted(scores.get("vlm_key", pd.Series(dtype=str)).astype(str)), sorted(map(str, ground_truth)),
          space, vcfg, scores.get("evidence_hash", pd.Series(dtype=str)).tolist()], 10)
     storage = f"sqlite:///{(storage_dir / 'studies.db').resolve()}"
-    sm = metrics or SubsetMetrics(predictions, ground_truth, dataset_dir, scores, int(tcfg.get("eval_workers", 2)))
-    if tcfg.get("warmup", "none") == "subsets":  # else: evaluate the keep-subsets trials ask for
+    sm = metrics or SubsetMetrics(predictions, ground_truth, dataset_dir, scores, int(tcfg["eval_workers"]))
+    if tcfg["warmup"] == "subsets":  # else: evaluate the keep-subsets trials ask for
         primary = "vlm_p_yes" if vcfg["name"] in ("vlm", "both") and "vlm_p_yes" in scores else "geo_score"
         order = {p: list(g.sort_values(primary, ascending=False).log_id) if primary in g else None
                  for p, g in scores.groupby("prompt")} if len(scores) else {}
         t0 = time.perf_counter()
-        sm.ensure({(p, s) for p in sm.prompts for s in sm.subsets(p, order.get(p), int(tcfg.get("exhaustive_max", 3)))})
+        sm.ensure({(p, s) for p in sm.prompts for s in sm.subsets(p, order.get(p), int(tcfg["exhaustive_max"]))})
         log.info("tune: %d keep-subsets evaluated in %.1f s", len(sm.table), time.perf_counter() - t0)
     keys = list(zip(scores.get("log_id", []), scores.get("prompt", [])))
 
@@ -128,8 +128,8 @@ def tune_scores(predictions: dict, ground_truth: dict, dataset_dir, scores: pd.D
 
     baseline = value_of(vcfg)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    sampler = optuna.samplers.TPESampler(seed=int(tcfg.get("seed", 0)), n_startup_trials=int(tcfg.get("n_startup_trials", 20)))
-    study = optuna.create_study(study_name=name, storage=storage, direction=tcfg.get("direction", "maximize"),
+    sampler = optuna.samplers.TPESampler(seed=int(tcfg["seed"]), n_startup_trials=int(tcfg["n_startup_trials"]))
+    study = optuna.create_study(study_name=name, storage=storage, direction=tcfg["direction"],
                                 sampler=sampler, load_if_exists=True)
     done = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
     if not study.trials:
@@ -149,9 +149,18 @@ def tune_scores(predictions: dict, ground_truth: dict, dataset_dir, scores: pd.D
                 t.log_metrics({**m, "n_kept": kept})
         return m[metric]
 
-    remaining = max(0, int(tcfg.get("n_trials", 100)) - len(done))
+    total = int(tcfg["n_trials"])
+    remaining = max(0, total - len(done))
+    log.info("tune: %d of %d trials to run (%d done earlier), %s %s", remaining, total, len(done),
+             "maximising" if tcfg["direction"] == "maximize" else "minimising", metric)
+
+    def report(study, trial):
+        if trial.value is not None:
+            log.info("tune: trial %d/%d %s %.4f (best %.4f)", trial.number + 1, total, metric,
+                     trial.value, study.best_value)
+
     if remaining:
-        study.optimize(objective, n_trials=remaining, timeout=tcfg.get("timeout_s"))
+        study.optimize(objective, n_trials=remaining, timeout=tcfg["timeout_s"], callbacks=[report])
     best = study.best_trial
     best_v = with_params(vcfg, best.params)
     return TuneResult(name, storage, metric, float(best.value), float(baseline[metric]), dict(best.params), best_v,
@@ -171,7 +180,7 @@ def write_overlay(result: TuneResult, path: str | Path, note: str = "") -> Path:
 
 def _base_run_dir(cfg, tcfg: dict, dataset) -> Path:
     """The finished run to tune on: a folder, an MLflow run id, or a pipeline run made here."""
-    base = tcfg.get("base_run")
+    base = tcfg["base_run"]
     if base and Path(str(base)).is_dir():
         return Path(str(base))
     if base:
@@ -187,7 +196,7 @@ def _base_run_dir(cfg, tcfg: dict, dataset) -> Path:
     stamp = [str(gt), gt.stat().st_size, gt.stat().st_mtime_ns] if gt and gt.exists() else None
     key = sha([{k: _plain(cfg[k]) if isinstance(cfg.get(k), DictConfig) else cfg.get(k) for k in BASE_KEYS},
                stamp, sorted(dataset.logs)], 12)
-    run_dir = Path(tcfg.get("storage_dir", "outputs/tune")) / f"base-{key}"
+    run_dir = Path(tcfg["storage_dir"]) / f"base-{key}"
     if not (run_dir / "submission.pkl").exists():
         base_cfg = copy.deepcopy(cfg)
         OmegaConf.set_struct(base_cfg, False)
@@ -227,7 +236,7 @@ def run(cfg: DictConfig, run_dir: str | Path) -> TuneResult:
         raise ValueError(f"tune.base_run {base}: its positive predictions match no evaluation timestamp of "
                          "the dataset's logs (a run on another version of the data?)")
     paths = write_scores(scores, run_dir)
-    with track.start_run(cfg.tracking, run_name=tcfg.get("run_name") or "tune-verifier",
+    with track.start_run(cfg.tracking, run_name=tcfg["run_name"] or "tune-verifier",
                          tags={"scenmine.role": "tune", "base_run_dir": str(base.resolve()),
                                "run_dir": str(run_dir.resolve())}) as tracker:
         tracker.log_params({f"tune.{k}": v for k, v in track.flatten(tcfg).items()})
@@ -235,8 +244,8 @@ def run(cfg: DictConfig, run_dir: str | Path) -> TuneResult:
         start = time.perf_counter()
         result = tune_scores(predictions, dataset.ground_truth, dataset.logs_dir, scores, vcfg, tcfg,
                              cfg.tracking if tracker.run is not None else None)
-        name = tcfg.get("overlay_name") or f"tuned_{result.study_name}"
-        result.overlay_path = write_overlay(result, Path(tcfg.get("overlay_dir", "outputs/tuned")) / "exp" / f"{name}.yaml",
+        name = tcfg["overlay_name"] or f"tuned_{result.study_name}"
+        result.overlay_path = write_overlay(result, Path(tcfg["overlay_dir"]) / "exp" / f"{name}.yaml",
                                             f"Base run: {base}.")
         (run_dir / "best_verifier.yaml").write_text(result.overlay_path.read_text())
         tracker.log_metrics({f"best_{result.metric}": result.best_value, f"untuned_{result.metric}": result.baseline_value,

@@ -53,7 +53,9 @@ def subset_metrics(tune_data):
 
 
 def _tcfg(d, **kw):
-    return {"metric": "hota_temporal", "n_trials": 40, "seed": 3, "n_startup_trials": 10,
+    import yaml
+    defaults = yaml.safe_load((Path(__file__).resolve().parents[1] / "conf" / "tune" / "geometric.yaml").read_text())
+    return {**defaults, "metric": "hota_temporal", "n_trials": 40, "seed": 3, "n_startup_trials": 10,
             "storage_dir": str(d["root"] / "studies"),
             "space": {"geometric.threshold": {"low": 0.0, "high": 1.0},
                       "geometric.min_persistence_s": {"low": 0.0, "high": 3.0, "step": 0.5}}, **kw}
