@@ -155,8 +155,8 @@ def load_av2(cfg) -> Dataset:
     """Real logs: ``cfg.logs``, optional ``cfg.ground_truth`` and ``cfg.prompts``."""
     logs_dir = Path(cfg.logs)
     logs = _log_folders(logs_dir, "dataset.logs")
-    gt = _load_gt(cfg.ground_truth, "dataset.ground_truth") if cfg.get("ground_truth") else None
-    prompts, skipped = read_prompts(cfg.prompts) if cfg.get("prompts") else (None, {})
+    gt = _load_gt(cfg.ground_truth, "dataset.ground_truth") if cfg.ground_truth else None
+    prompts, skipped = read_prompts(cfg.prompts) if cfg.prompts else (None, {})
     if gt is None and not prompts:
         raise DatasetError("dataset: give dataset.ground_truth (a pkl) or dataset.prompts "
                            "(a text file, one prompt per line)")
@@ -167,10 +167,10 @@ def load_av2(cfg) -> Dataset:
                 skipped[str(prompt)] = reason
         gt = {k: v for k, v in gt.items() if str(k[1]) not in skipped}
         skipped.update(_prompts_without_truth(prompts, gt))
-    pairs = _pairs(logs, gt, prompts, cfg.get("max_logs"))
+    pairs = _pairs(logs, gt, prompts, cfg.max_logs)
     if gt is not None:
         gt = {k: gt[k] for k in pairs}
-    return Dataset("av2", cfg.get("split", "test"), logs_dir, logs, pairs, gt,
+    return Dataset("av2", cfg.split, logs_dir, logs, pairs, gt,
                    Path(cfg.ground_truth) if gt is not None else None, skipped)
 
 
@@ -178,20 +178,20 @@ def load_mini(cfg) -> Dataset:
     """The embedded synthetic dataset (generated into a cache folder on first use)."""
     from scenmine.data.synthetic import ensure_mini_dataset
 
-    root = ensure_mini_dataset(Path(cfg.root) if cfg.get("root") else None,
-                               seed=int(cfg.get("seed", 0)), n_logs=int(cfg.get("n_logs", 10)))
+    root = ensure_mini_dataset(Path(cfg.root) if cfg.root else None, seed=int(cfg.seed),
+                               n_logs=int(cfg.n_logs))
     splits = json.loads((root / "splits.json").read_text())
-    split = cfg.get("split", "test")
+    split = cfg.split
     if split not in splits:
         raise DatasetError(f"dataset.split: {split!r} is not one of {sorted(splits)}")
     gt_path = root / "ground_truth" / f"{split}.pkl"
     all_logs = _log_folders(root / "logs", "dataset.root")
     logs = {log_id: all_logs[log_id] for log_id in splits[split]}
     gt = load_pkl(gt_path)
-    prompts, skipped = read_prompts(cfg.prompts) if cfg.get("prompts") else (None, {})
+    prompts, skipped = read_prompts(cfg.prompts) if cfg.prompts else (None, {})
     gt = {k: v for k, v in gt.items() if k[0] in logs}
     skipped.update(_prompts_without_truth(prompts, gt))
-    pairs = _pairs(logs, gt, prompts, cfg.get("max_logs"))
+    pairs = _pairs(logs, gt, prompts, cfg.max_logs)
     return Dataset("mini", split, root / "logs", logs, pairs, {k: gt[k] for k in pairs},
                    gt_path, skipped)
 

@@ -54,7 +54,7 @@ def execute_pairs(cfg, dataset: Dataset, programs: dict[str, Generation], store:
 
     execute_tasks(tasks, workers=cfg.execute.get("workers"), timeout_s=float(cfg.execute.timeout_s),
                   memory_mb=int(cfg.execute.memory_mb), post_options=post, on_result=persist,
-                  progress=bool(cfg.output.progress), backend=cfg.execute.get("backend", "local"),
+                  progress=bool(cfg.output.progress), backend=cfg.execute.backend,
                   backend_options=cfg_dict(cfg.execute.get("ray") or {}), frame_pool=frame_pool)
     for (log_id, prompt), result in sorted(results.items()):
         if not result.ok:

