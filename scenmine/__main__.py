@@ -7,34 +7,19 @@ Python traceback means a bug.
 from __future__ import annotations
 
 import logging
-import os
 import sys
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
-from hydra.errors import HydraException
-from hydra.types import RunMode
 from omegaconf import DictConfig
-from omegaconf.errors import OmegaConfBaseException
 
+from scenmine.cli import USAGE_ERROR, fail, run_hydra
 from scenmine.config import ConfigError, check_config
 from scenmine.data.dataset import DatasetError
 from scenmine.evaluate import METRIC_NAMES
 from scenmine.resources import CONF_DIR
 
 log = logging.getLogger("scenmine")
-USAGE_ERROR = 2
-
-
-class JobFailed(Exception):
-    """A sweep job ended on an expected error, already reported in one line."""
-
-    def __init__(self, code: int):
-        super().__init__(f"exit code {code}")
-        self.code = code
-
-
-_exit_code = 0  # a single run's exit code, set by main() when it reports an error
 
 
 def summary(metrics: dict) -> str:
@@ -53,15 +38,6 @@ def expected_errors() -> tuple[type[BaseException], ...]:
     return (ConfigError, DatasetError, repro.RerunError, BackendUnavailable, OSError)
 
 
-def _fail(code: int, message: str, *args) -> None:
-    """Report an expected error: one line; a single run exits with ``code``, a sweep job fails."""
-    global _exit_code
-    log.error(message, *args)
-    if HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN:
-        raise JobFailed(code)
-    _exit_code = code
-
-
 @hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="config")
 def main(cfg: DictConfig) -> float | None:
     from scenmine import pipeline, preflight, repro
@@ -78,8 +54,9 @@ def main(cfg: DictConfig) -> float | None:
             return tuned.best_value
         result = pipeline.run(cfg, run_dir)
     except expected_errors() as exc:
-        kind = "configuration error" if isinstance(exc, ConfigError) else "error"
-        _fail(USAGE_ERROR, "%s: %s", kind, str(exc).strip().replace("\n", " "))
+        kind = "configuration error" if isinstance(exc, (ConfigError, DatasetError, repro.RerunError)) \
+            else "error"
+        fail(USAGE_ERROR, "%s: %s", kind, str(exc).strip().replace("\n", " "))
         return None
     except KeyboardInterrupt:
         log.error("interrupted: finished work is saved in %s/store (sandbox processes stopped). "
@@ -98,34 +75,11 @@ def normalise_args(args: list[str]) -> list[str]:
     return [arg[1:] if arg.startswith("+exp=") else arg for arg in args]
 
 
-def one_line(exc: BaseException) -> str:
-    """A Hydra/OmegaConf composition error in one line, naming the key or option."""
-    text = " ".join(str(exc).split())
-    cause = exc.__cause__
-    if "Could not override" in text and cause is not None and "not in struct" in str(cause):
-        key = text.split("'")[1]
-        from scenmine import schema
-        return schema.unknown_key_message(key)
-    return text.split(" Config search path:")[0]
-
-
 def cli(argv: list[str] | None = None) -> None:
     """Entry point of ``python -m scenmine`` and the ``scenmine`` console script."""
+    from scenmine import schema
     args = normalise_args(list(sys.argv[1:] if argv is None else argv))
-    sys.argv = [sys.argv[0], *args]
-    os.environ["HYDRA_FULL_ERROR"] = "1"  # Hydra raises; expected errors are reported below
-    try:
-        main()
-    except JobFailed as exc:  # a sweep job failed; its error is already reported
-        sys.exit(exc.code)
-    except (HydraException, OmegaConfBaseException) as exc:  # composing the config failed
-        print(f"scenmine: configuration error: {one_line(exc)}", file=sys.stderr)
-        sys.exit(USAGE_ERROR)
-    except BrokenPipeError:  # e.g. `scenmine --help | head`
-        sys.stderr.close()
-        sys.exit(0)
-    if _exit_code:
-        sys.exit(_exit_code)
+    run_hydra(main, args, unknown_key=schema.unknown_key_message)
 
 
 if __name__ == "__main__":

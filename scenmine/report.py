@@ -16,7 +16,6 @@ from __future__ import annotations
 import logging
 import math
 import re
-import sys
 import tempfile
 import textwrap
 from dataclasses import dataclass, field
@@ -27,6 +26,7 @@ import pandas as pd
 from omegaconf import DictConfig
 
 from scenmine import track
+from scenmine.cli import USAGE_ERROR, fail, run_hydra
 from scenmine.resources import CONF_DIR
 
 log = logging.getLogger("scenmine.report")
@@ -384,12 +384,12 @@ def main(cfg: DictConfig) -> None:
     try:
         report = build_report(cfg, HydraConfig.get().runtime.output_dir)
     except ReportError as exc:
-        log.error("report: %s", exc)
-        sys.exit(2)
+        fail(USAGE_ERROR, "report: %s", exc)
+        return
     print(report.markdown.read_text())
     print(f"report written to {report.out_dir}"
           + (f"; logged as MLflow run {report.run_id}" if report.run_id else ""))
 
 
 if __name__ == "__main__":
-    main()
+    run_hydra(main)
