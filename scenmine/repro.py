@@ -31,7 +31,7 @@ log = logging.getLogger("scenmine")
 
 PACKAGES = {"scenmine": "scenmine", "av2": "av2", "numpy": "numpy", "mlflow": "mlflow",
             "hydra": "hydra-core", "omegaconf": "omegaconf"}
-CHOICE_GROUPS = ("exp", "dataset", "llm", "generate", "screening", "reviewer", "execute", "vlm",
+CHOICE_GROUPS = ("exp", "backends", "dataset", "llm", "generate", "screening", "reviewer", "execute", "vlm",
                  "verifier", "prompts")
 
 
