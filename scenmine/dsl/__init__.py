@@ -11,6 +11,7 @@ from typing import Literal
 import numpy as np
 
 from scenmine.dsl.camera import is_color, within_camera_view
+from scenmine.dsl.checks import DSLUsageError, checked
 from scenmine.dsl.context import LogContext, get_context
 from scenmine.dsl.map_functions import (
     at_pedestrian_crossing,
@@ -62,6 +63,7 @@ if _relational is not None:
     NAMESPACE.update({name: getattr(_relational, name) for name in RELATIONAL_NAMES
                       if hasattr(_relational, name)})
 
+NAMESPACE = {name: checked(value) for name, value in NAMESPACE.items()}  # argument checks
 MISSING = tuple(name for name in RELATIONAL_NAMES if name not in NAMESPACE)
 
 # the category names programs may pass: the 30 AV2 annotation categories, the ego, and the
@@ -74,6 +76,6 @@ CATEGORIES = ("ANIMAL", "ARTICULATED_BUS", "BICYCLE", "BICYCLIST", "BOLLARD", "B
               "TRAFFIC_LIGHT_TRAILER", "TRUCK", "TRUCK_CAB", "VEHICULAR_TRAILER", "WHEELCHAIR",
               "WHEELED_DEVICE", "WHEELED_RIDER", "EGO_VEHICLE", "ANY", "VEHICLE")
 
-__all__ = ["NAMESPACE", "MISSING", "CATEGORIES", "LogContext", "get_context", "capture", "output_scenario",
+__all__ = ["NAMESPACE", "MISSING", "DSLUsageError", "CATEGORIES", "LogContext", "get_context", "capture", "output_scenario",
            "post_process"] + [n for n in NAMESPACE if n not in ("np", "Path", "Literal")]
 globals().update({n: NAMESPACE[n] for n in NAMESPACE if n not in globals()})

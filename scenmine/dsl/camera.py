@@ -88,9 +88,23 @@ def _project(ctx: LogContext, camera: str) -> tuple[np.ndarray, np.ndarray]:
 
 
 def within_camera_view(track_candidates, log_dir, camera=None, camera_name=None):
-    """Candidates whose box projects into the named camera's image (any camera if None).
+    """Objects whose box appears in a camera's image.
 
     ``camera_name`` is the reference's name for ``camera``.
+
+    Args:
+        track_candidates: scenario dict of the objects to test (e.g. from
+            get_objects_of_category).
+        log_dir: the log handle the program was given; pass it through unchanged.
+        camera: a camera name such as 'ring_front_center', or None for any (default None).
+        camera_name: the reference's name for camera (default None).
+
+    Returns:
+        Scenario dict {uuid: [timestamps]}: every candidate, kept only at the timestamps where
+        the condition holds (an empty list elsewhere).
+
+    Example:
+        seen = within_camera_view(peds, log_dir, camera='ring_front_center')
     """
     camera = camera if camera is not None else camera_name
     ctx = get_context(log_dir)
@@ -170,9 +184,22 @@ def _track_colors(ctx: LogContext) -> dict:
 
 
 def is_color(track_candidates, log_dir, color):
-    """Candidates whose colour (median of the central box pixels in their largest camera
-    view, or a CLIP model's zero-shot answer when SCENMINE_COLOR_MODEL names one) is
-    ``color``; an unknown colour returns every candidate (as the reference)."""
+    """Objects of a colour, judged from the camera images.
+
+    Args:
+        track_candidates: scenario dict of the objects to test (e.g. from
+            get_objects_of_category).
+        log_dir: the log handle the program was given; pass it through unchanged.
+        color: 'white', 'silver', 'black', 'red', 'yellow' or 'blue'.
+
+    Returns:
+        Scenario dict {uuid: [timestamps]}: every candidate, kept only at the timestamps where
+        the condition holds (an empty list elsewhere). Without camera images, or for an unknown
+        colour, every candidate is kept.
+
+    Example:
+        red_cars = is_color(vehicles, log_dir, color='red')
+    """
     ctx = get_context(log_dir)
     if not _images(ctx):
         _warn_once("is_color", f"is_color: log {ctx.log_dir.name} has no camera images with "

@@ -21,19 +21,59 @@ def _lane_mask(ctx: LogContext, per_lane: np.ndarray) -> np.ndarray:
 
 
 def on_lane_type(track_candidates, log_dir, lane_type):
-    """On a lane segment of type 'BUS', 'VEHICLE' or 'BIKE'."""
+    """Objects on a lane of one type.
+
+    Args:
+        track_candidates: scenario dict of the objects to test (e.g. from
+            get_objects_of_category).
+        log_dir: the log handle the program was given; pass it through unchanged.
+        lane_type: 'VEHICLE', 'BIKE' or 'BUS'.
+
+    Returns:
+        Scenario dict {uuid: [timestamps]}: every candidate, kept only at the timestamps where
+        the condition holds (an empty list elsewhere).
+
+    Example:
+        in_bus_lane = on_lane_type(buses, log_dir, lane_type='BUS')
+    """
     ctx = get_context(log_dir)
     return filter_by_mask(track_candidates, ctx, _lane_mask(ctx, ctx.lanes.lane_type == lane_type))
 
 
 def on_intersection(track_candidates, log_dir):
-    """On an intersection lane segment."""
+    """Objects on an intersection (their lane segment is part of one).
+
+    Args:
+        track_candidates: scenario dict of the objects to test (e.g. from
+            get_objects_of_category).
+        log_dir: the log handle the program was given; pass it through unchanged.
+
+    Returns:
+        Scenario dict {uuid: [timestamps]}: every candidate, kept only at the timestamps where
+        the condition holds (an empty list elsewhere).
+
+    Example:
+        crossing_cars = on_intersection(vehicles, log_dir)
+    """
     ctx = get_context(log_dir)
     return filter_by_mask(track_candidates, ctx, _lane_mask(ctx, ctx.lanes.is_intersection))
 
 
 def on_road(track_candidates, log_dir):
-    """On any lane segment (road or bike lane; not parking lots)."""
+    """Objects on a road or bike lane segment (not parking lots or sidewalks).
+
+    Args:
+        track_candidates: scenario dict of the objects to test (e.g. from
+            get_objects_of_category).
+        log_dir: the log handle the program was given; pass it through unchanged.
+
+    Returns:
+        Scenario dict {uuid: [timestamps]}: every candidate, kept only at the timestamps where
+        the condition holds (an empty list elsewhere).
+
+    Example:
+        peds_on_road = on_road(peds, log_dir)
+    """
     ctx = get_context(log_dir)
     return filter_by_mask(track_candidates, ctx, ctx.lane >= 0)
 
@@ -48,7 +88,21 @@ def _points_in_any(ctx: LogContext, polygons) -> np.ndarray:
 
 
 def near_intersection(track_candidates, log_dir, threshold=5):
-    """Centre within ``threshold`` m of an intersection lane segment (its dilated polygon)."""
+    """Objects whose centre is within a distance of an intersection.
+
+    Args:
+        track_candidates: scenario dict of the objects to test (e.g. from
+            get_objects_of_category).
+        log_dir: the log handle the program was given; pass it through unchanged.
+        threshold: distance in m from the intersection's area (default 5).
+
+    Returns:
+        Scenario dict {uuid: [timestamps]}: every candidate, kept only at the timestamps where
+        the condition holds (an empty list elsewhere).
+
+    Example:
+        approaching = near_intersection(vehicles, log_dir, threshold=10)
+    """
     ctx = get_context(log_dir)
 
     def compute():
@@ -61,7 +115,20 @@ def near_intersection(track_candidates, log_dir, threshold=5):
 
 
 def in_drivable_area(track_candidates, log_dir):
-    """Centre inside the map's drivable area."""
+    """Objects whose centre is inside the map's drivable area.
+
+    Args:
+        track_candidates: scenario dict of the objects to test (e.g. from
+            get_objects_of_category).
+        log_dir: the log handle the program was given; pass it through unchanged.
+
+    Returns:
+        Scenario dict {uuid: [timestamps]}: every candidate, kept only at the timestamps where
+        the condition holds (an empty list elsewhere).
+
+    Example:
+        peds_in_road = in_drivable_area(peds, log_dir)
+    """
     ctx = get_context(log_dir)
 
     def compute():
@@ -114,11 +181,26 @@ def _crossing_mask(ctx: LogContext, within_distance: float) -> np.ndarray:
 
 def at_pedestrian_crossing(track_candidates, log_dir, within_distance=1,
                            fix_reference_bugs=False):
-    """Box within ``within_distance`` m of a pedestrian crossing (0 = overlapping it).
+    """Objects at a pedestrian crossing (their box within a distance of one).
 
     Like the reference, a track that is not on a crossing at its first timestamp is never
     reported (its crossing list is replaced by the previous timestamp's hits);
     ``fix_reference_bugs=True`` tests every crossing at every timestamp instead.
+
+    Args:
+        track_candidates: scenario dict of the objects to test (e.g. from
+            get_objects_of_category).
+        log_dir: the log handle the program was given; pass it through unchanged.
+        within_distance: distance in m between box and crossing (default 1; 0 = overlapping).
+        fix_reference_bugs: test every crossing at every timestamp (default False: as the
+            reference, an object not at a crossing at its first timestamp is never reported).
+
+    Returns:
+        Scenario dict {uuid: [timestamps]}: every candidate, kept only at the timestamps where
+        the condition holds (an empty list elsewhere).
+
+    Example:
+        peds_crossing = at_pedestrian_crossing(peds, log_dir, within_distance=0)
     """
     ctx = get_context(log_dir)
     if fix_reference_bugs:
@@ -176,7 +258,20 @@ def _stop_sign_relations(ctx: LogContext, tracks: list, signs: list, forward_thr
 
 
 def at_stop_sign(track_candidates, log_dir, forward_thresh=10):
-    """In the lane of a stop sign, within ``forward_thresh`` m in front of it (relational)."""
+    """Objects in the lane of a stop sign, within a distance in front of it.
+
+    Args:
+        track_candidates: scenario dict of the objects to test (e.g. from
+            get_objects_of_category).
+        log_dir: the log handle the program was given; pass it through unchanged.
+        forward_thresh: distance in m in front of the sign (default 10).
+
+    Returns:
+        Relational scenario dict {uuid: {stop sign uuid: [timestamps]}}.
+
+    Example:
+        waiting = at_stop_sign(vehicles, log_dir)
+    """
     ctx = get_context(log_dir)
     signs = ctx.category_uuids("STOP_SIGN")
     tracks, related = prepare_relational(track_candidates, signs, ctx)

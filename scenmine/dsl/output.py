@@ -42,7 +42,21 @@ def _check(value, depth=0):
 
 
 def output_scenario(scenario, description, log_dir, output_dir, visualize=False, **visualization_kwargs):
-    """Record the program's result for this (log, description) pair; validates the dict."""
+    """Hand in the program's result; every program ends with this call.
+
+    Args:
+        scenario: the final scenario dict.
+        description: the description variable the program was given.
+        log_dir: the log handle the program was given.
+        output_dir: the output_dir variable the program was given.
+        visualize: ignored (default False).
+
+    Returns:
+        None.
+
+    Example:
+        output_scenario(result, description, log_dir, output_dir)
+    """
     if not isinstance(scenario, dict):
         raise TypeError(f"output_scenario expects a scenario dict, got {type(scenario).__name__}")
     _check(scenario)

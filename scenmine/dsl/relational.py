@@ -164,13 +164,32 @@ def has_objects_in_relative_direction(track_candidates: dict, related_candidates
                                       min_number: int = 1, max_number: int = np.inf,
                                       within_distance: float = 50,
                                       lateral_thresh: float = np.inf) -> dict:
-    """Tracks with at least ``min_number`` related objects in a direction of their own frame.
+    """Objects with related objects in a direction of their own frame.
 
     A related centroid is 'forward' when ahead of the track's front and within ``lateral_thresh``
     of its sides (left/right/backward alike); it counts when its footprint is within
     ``within_distance`` m of the track's footprint. Relates the ``max_number`` closest per
     timestamp. The ego's box front is 4.877/2 + 1.422 m ahead of its origin here (its back is then
     +1.0165 m, a reference quirk we keep). Unknown direction strings match nothing.
+
+    Args:
+        track_candidates: scenario dict of the objects to test (e.g. from
+            get_objects_of_category).
+        related_candidates: scenario dict of the objects to relate them to.
+        log_dir: the log handle the program was given; pass it through unchanged.
+        direction: 'forward', 'backward', 'left' or 'right' (of the tracked object).
+        min_number: fewest related objects that must be there (default 1).
+        max_number: most related objects related per timestamp, the closest first (default
+            np.inf).
+        within_distance: distance in m between the footprints (default 50).
+        lateral_thresh: distance in m beyond the object's sides (default np.inf).
+
+    Returns:
+        Relational scenario dict {uuid: {related uuid: [timestamps]}}: the candidates, each
+        with the related objects that satisfy the relation and when.
+
+    Example:
+        result = has_objects_in_relative_direction(vehicles, bikes, log_dir, direction='right', within_distance=10)
     """
     return _relate(track_candidates, related_candidates, log_dir, direction_kernel,
                    direction=direction, min_number=min_number, max_number=max_number,
@@ -183,8 +202,25 @@ def get_objects_in_relative_direction(track_candidates: dict, related_candidates
                                       min_number: int = 0, max_number: int = np.inf,
                                       within_distance: float = 50,
                                       lateral_thresh: float = np.inf) -> dict:
-    """The related objects found in a direction of the tracks: they become the referred objects
-    (has_objects_in_relative_direction with referred and related swapped)."""
+    """The related objects found in a direction of the candidates (they become the result).
+
+    Args:
+        track_candidates: scenario dict of the objects to test (e.g. from
+            get_objects_of_category).
+        related_candidates: scenario dict of the objects to relate them to.
+        log_dir: the log handle the program was given; pass it through unchanged.
+        direction: 'forward', 'backward', 'left' or 'right' (of the track candidates).
+        min_number: fewest related objects (default 0).
+        max_number: most related objects per timestamp, the closest first (default np.inf).
+        within_distance: distance in m between the footprints (default 50).
+        lateral_thresh: distance in m beyond the candidates' sides (default np.inf).
+
+    Returns:
+        Relational scenario dict keyed by the related objects that were found.
+
+    Example:
+        car_ahead_of_ego = get_objects_in_relative_direction(ego, vehicles, log_dir, direction='forward', max_number=1)
+    """
     from scenmine.dsl import scenario
 
     return scenario.reverse_relationship(has_objects_in_relative_direction)(
@@ -194,8 +230,23 @@ def get_objects_in_relative_direction(track_candidates: dict, related_candidates
 
 def facing_toward(track_candidates: dict, related_candidates: dict, log_dir: Path,
                   within_angle: float = 22.5, max_distance: float = 50) -> dict:
-    """Tracks whose forward axis points within ±within_angle degrees at a related centroid that is
-    within max_distance m (footprint distance)."""
+    """Objects whose front points at a related object.
+
+    Args:
+        track_candidates: scenario dict of the objects to test (e.g. from
+            get_objects_of_category).
+        related_candidates: scenario dict of the objects to relate them to.
+        log_dir: the log handle the program was given; pass it through unchanged.
+        within_angle: half-angle in degrees (default 22.5).
+        max_distance: distance in m between footprints (default 50).
+
+    Returns:
+        Relational scenario dict {uuid: {related uuid: [timestamps]}}: the candidates, each
+        with the related objects that satisfy the relation and when.
+
+    Example:
+        facing_ego = facing_toward(peds, ego, log_dir)
+    """
     return _relate(track_candidates, related_candidates, log_dir, facing_kernel,
                    within_angle=within_angle, max_distance=max_distance)
 
@@ -203,9 +254,25 @@ def facing_toward(track_candidates: dict, related_candidates: dict, log_dir: Pat
 def heading_toward(track_candidates: dict, related_candidates: dict, log_dir: Path,
                    angle_threshold: float = 22.5, minimum_speed: float = 0.5,
                    max_distance: float = np.inf) -> dict:
-    """Tracks whose velocity points within angle_threshold degrees at a related object while
-    closing in on it. As in the reference, the closing speed is measured in metres per frame
-    (0.1 s): minimum_speed=0.5 means about 5 m/s."""
+    """Objects moving toward a related object.
+
+    Args:
+        track_candidates: scenario dict of the objects to test (e.g. from
+            get_objects_of_category).
+        related_candidates: scenario dict of the objects to relate them to.
+        log_dir: the log handle the program was given; pass it through unchanged.
+        angle_threshold: angle in degrees between velocity and the direction to the related
+            object (default 22.5).
+        minimum_speed: closing speed in metres per 0.1 s frame (default 0.5, about 5 m/s).
+        max_distance: distance in m (default np.inf).
+
+    Returns:
+        Relational scenario dict {uuid: {related uuid: [timestamps]}}: the candidates, each
+        with the related objects that satisfy the relation and when.
+
+    Example:
+        approaching = heading_toward(vehicles, peds, log_dir)
+    """
     return _relate(track_candidates, related_candidates, log_dir, heading_toward_kernel,
                    angle_threshold=angle_threshold, minimum_speed=minimum_speed,
                    max_distance=max_distance)
@@ -216,13 +283,31 @@ def being_crossed_by(track_candidates: dict, related_candidates: dict, log_dir: 
                      in_direction: Literal["clockwise", "counterclockwise", "either"] = "either",
                      forward_thresh: float = 10, lateral_thresh: float = 5, *,
                      fix_reference_bugs: bool = False) -> dict:
-    """Tracks whose half-midplane on the ``direction`` side is crossed by a related centroid.
+    """Objects whose side (a plane out of it) is crossed by a related object.
 
     The plane reaches forward_thresh m beyond the track's half length; the crossing object stays
     related while it keeps moving across (over 0.2 m/s) and is within lateral_thresh m of the
     midplane. Reference bug kept by default: after the first crossing found for a track, later
     candidates are tested in the track's forward frame whatever ``direction`` says;
     ``fix_reference_bugs=True`` tests every candidate in the requested direction.
+
+    Args:
+        track_candidates: scenario dict of the objects to test (e.g. from
+            get_objects_of_category).
+        related_candidates: scenario dict of the objects to relate them to.
+        log_dir: the log handle the program was given; pass it through unchanged.
+        direction: 'forward', 'backward', 'left' or 'right' (default 'forward').
+        in_direction: 'clockwise', 'counterclockwise' or 'either' (default 'either').
+        forward_thresh: how far the plane reaches beyond the object, in m (default 10).
+        lateral_thresh: distance in m from the plane while still crossing (default 5).
+        fix_reference_bugs: test every crossing in the requested direction (default False).
+
+    Returns:
+        Relational scenario dict {uuid: {related uuid: [timestamps]}}: the candidates, each
+        with the related objects that satisfy the relation and when.
+
+    Example:
+        ego_crossed = being_crossed_by(ego, peds, log_dir, direction='forward')
     """
     return _relate(track_candidates, related_candidates, log_dir, crossed_kernel,
                    direction=direction, in_direction=in_direction, forward_thresh=forward_thresh,
@@ -232,37 +317,108 @@ def being_crossed_by(track_candidates: dict, related_candidates: dict, log_dir: 
 def near_objects(track_candidates: dict, related_candidates: dict, log_dir: Path,
                  distance_thresh: float = 10, min_objects: int = 1,
                  include_self: bool = False) -> dict:
-    """Timestamps when at least min_objects related objects are within distance_thresh m
-    (footprint distance); min_objects=0 means all of them."""
+    """Objects with at least a number of related objects nearby.
+
+    Args:
+        track_candidates: scenario dict of the objects to test (e.g. from
+            get_objects_of_category).
+        related_candidates: scenario dict of the objects to relate them to.
+        log_dir: the log handle the program was given; pass it through unchanged.
+        distance_thresh: distance in m between footprints (default 10).
+        min_objects: fewest related objects nearby (default 1; 0 = all of them).
+        include_self: count the object itself when it is also related (default False).
+
+    Returns:
+        Relational scenario dict {uuid: {related uuid: [timestamps]}}: the candidates, each
+        with the related objects that satisfy the relation and when.
+
+    Example:
+        crowded = near_objects(vehicles, peds, log_dir, distance_thresh=10, min_objects=3)
+    """
     return _relate(track_candidates, related_candidates, log_dir, near_kernel,
                    distance_thresh=distance_thresh, min_objects=min_objects,
                    include_self=include_self)
 
 
 def following(track_candidates: dict, related_candidates: dict, log_dir: Path) -> dict:
-    """Tracks moving behind a related object (up to 25 m past their front) in the same or the
-    next lane segment, or in a neighbouring segment while overlapping laterally, heading alike."""
+    """Objects driving behind a related object in the same lane, heading the same way.
+
+    Args:
+        track_candidates: scenario dict of the objects to test (e.g. from
+            get_objects_of_category).
+        related_candidates: scenario dict of the objects to relate them to.
+        log_dir: the log handle the program was given; pass it through unchanged.
+
+    Returns:
+        Relational scenario dict {uuid: {related uuid: [timestamps]}}: the candidates, each
+        with the related objects that satisfy the relation and when.
+
+    Example:
+        ego_following = following(ego, vehicles, log_dir)
+    """
     return _relate(track_candidates, related_candidates, log_dir, following_kernel)
 
 
 def heading_in_relative_direction_to(track_candidates, related_candidates, log_dir,
                                      direction: Literal["same", "opposite", "perpendicular"]):
-    """Tracks travelling in the 'same' (0-45 degrees), 'perpendicular' (45-135) or 'opposite'
-    (135-180) direction as a related object; slow objects use their box heading."""
+    """Objects travelling in the same, opposite or a perpendicular direction to a related one.
+
+    Args:
+        track_candidates: scenario dict of the objects to test (e.g. from
+            get_objects_of_category).
+        related_candidates: scenario dict of the objects to relate them to.
+        log_dir: the log handle the program was given; pass it through unchanged.
+        direction: 'same' (0-45 degrees), 'perpendicular' (45-135) or 'opposite' (135-180).
+
+    Returns:
+        Relational scenario dict {uuid: {related uuid: [timestamps]}}: the candidates, each
+        with the related objects that satisfy the relation and when.
+
+    Example:
+        oncoming = heading_in_relative_direction_to(vehicles, ego, log_dir, direction='opposite')
+    """
     return _relate(track_candidates, related_candidates, log_dir, relative_heading_kernel,
                    direction=direction)
 
 
 def in_same_lane(track_candidates: dict, related_candidates: dict, log_dir: Path) -> dict:
-    """Tracks whose lane segment's semantic lane holds a related object's lane segment."""
+    """Objects in the same lane as a related object.
+
+    Args:
+        track_candidates: scenario dict of the objects to test (e.g. from
+            get_objects_of_category).
+        related_candidates: scenario dict of the objects to relate them to.
+        log_dir: the log handle the program was given; pass it through unchanged.
+
+    Returns:
+        Relational scenario dict {uuid: {related uuid: [timestamps]}}: the candidates, each
+        with the related objects that satisfy the relation and when.
+
+    Example:
+        same_lane = in_same_lane(vehicles, ego, log_dir)
+    """
     return _relate(track_candidates, related_candidates, log_dir, lane_group_kernel,
                    kind="semantic")
 
 
 def on_relative_side_of_road(track_candidates: dict, related_candidates: dict, log_dir: Path,
                              side=Literal["same", "opposite"]) -> dict:
-    """Tracks on the 'same' or 'opposite' side of the road as a related object. ``side`` has no
-    usable default (as in the reference): pass it."""
+    """Objects on the same or the opposite side of the road as a related object.
+
+    Args:
+        track_candidates: scenario dict of the objects to test (e.g. from
+            get_objects_of_category).
+        related_candidates: scenario dict of the objects to relate them to.
+        log_dir: the log handle the program was given; pass it through unchanged.
+        side: 'same' or 'opposite' (required).
+
+    Returns:
+        Relational scenario dict {uuid: {related uuid: [timestamps]}}: the candidates, each
+        with the related objects that satisfy the relation and when.
+
+    Example:
+        opposite = on_relative_side_of_road(vehicles, ego, log_dir, side='opposite')
+    """
     if side not in ("same", "opposite"):
         raise ValueError(f"on_relative_side_of_road: side must be 'same' or 'opposite', not {side!r}")
     return _relate(track_candidates, related_candidates, log_dir, lane_group_kernel,

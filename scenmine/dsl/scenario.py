@@ -185,7 +185,18 @@ def relations_from_mask(track_uuids, related_uuids, rel: np.ndarray, ctx: LogCon
 
 # ----------------------------------------------------------------------------- combinators
 def scenario_and(scenario_dicts: list) -> dict:
-    """Tracks and timestamps present in every dict; relations merged at those timestamps."""
+    """Objects and timestamps present in every scenario of a list (intersection).
+
+    Args:
+        scenario_dicts: a list of scenario dicts, e.g. [moving, on_road_vehicles].
+
+    Returns:
+        Scenario dict with the objects in all of them, at their common timestamps; relations
+        are merged.
+
+    Example:
+        moving_at_crossing = scenario_and([moving, at_crossing])
+    """
     if not scenario_dicts:
         return {}
     common = track_dict(scenario_dicts[0])
@@ -205,7 +216,17 @@ def scenario_and(scenario_dicts: list) -> dict:
 
 
 def scenario_or(scenario_dicts: list) -> dict:
-    """Union of tracks, timestamps and relations."""
+    """Objects and timestamps present in any scenario of a list (union).
+
+    Args:
+        scenario_dicts: a list of scenario dicts, e.g. [cars, trucks].
+
+    Returns:
+        Scenario dict with every object of every input, at all their timestamps.
+
+    Example:
+        large = scenario_or([buses, trucks])
+    """
     if not scenario_dicts:
         return {}
     out = copy_scenario(scenario_dicts[0])
@@ -243,7 +264,18 @@ def _log_dir_arg(func, args, kwargs):
 
 
 def scenario_not(func):
-    """Wrap a DSL function: the candidates minus ``func``'s result, per timestamp."""
+    """Negate a DSL function: it returns a function that keeps the candidates where the original does not hold.
+
+    Args:
+        func: a DSL function taking track_candidates first (unary or relational).
+
+    Returns:
+        A function with func's arguments returning a scenario dict: the candidates minus func's
+        result, per timestamp.
+
+    Example:
+        not_at_crossing = scenario_not(at_pedestrian_crossing)(peds, log_dir)
+    """
 
     def wrapper(track_candidates, *args, **kwargs):
         log_dir = _log_dir_arg(func, args, kwargs)
@@ -264,7 +296,18 @@ def scenario_not(func):
 
 
 def reverse_relationship(func):
-    """Wrap a relational DSL function: its related objects become the referred ones."""
+    """Swap who is referred in a relational function: the related objects become the result.
+
+    Args:
+        func: a relational DSL function (track_candidates, related_candidates, log_dir, ...).
+
+    Returns:
+        A function with func's arguments returning a relational scenario dict keyed by the
+        related objects.
+
+    Example:
+        peds_crossing_ego = reverse_relationship(being_crossed_by)(ego, peds, log_dir)
+    """
 
     def wrapper(track_candidates, related_candidates, log_dir, *args, **kwargs):
         if getattr(func, "__name__", "") == "get_objects_in_relative_direction":

@@ -16,19 +16,61 @@ LANE_CHANGE_MIN_COS = 0.5
 
 
 def get_objects_of_category(log_dir, category) -> dict:
-    """Every track of a category (or ANY / VEHICLE) with all its timestamps."""
+    """Every object of one category, with all the timestamps it is annotated at.
+
+    Args:
+        log_dir: the log handle the program was given; pass it through unchanged.
+        category: an AV2 category name such as 'PEDESTRIAN' or 'BOX_TRUCK', 'EGO_VEHICLE', or
+            the super-categories 'VEHICLE' (every vehicle type, ego included) and 'ANY'.
+
+    Returns:
+        Scenario dict {uuid: [timestamps]}; empty when the log has no such object.
+
+    Example:
+        peds = get_objects_of_category(log_dir, category='PEDESTRIAN')
+    """
     ctx = get_context(log_dir)
     return to_scenario_dict(ctx.category_uuids(category), ctx)
 
 
 def is_category(track_candidates, log_dir, category):
-    """The candidates that belong to a category (or ANY / VEHICLE)."""
+    """The candidates that belong to a category.
+
+    Args:
+        track_candidates: scenario dict of the objects to test (e.g. from
+            get_objects_of_category).
+        log_dir: the log handle the program was given; pass it through unchanged.
+        category: a category name, 'VEHICLE' or 'ANY' (as get_objects_of_category).
+
+    Returns:
+        Scenario dict {uuid: [timestamps]}: every candidate, kept only at the timestamps where
+        the condition holds (an empty list elsewhere).
+
+    Example:
+        buses = is_category(vehicles, log_dir, category='BUS')
+    """
     ctx = get_context(log_dir)
     return filter_by_mask(track_candidates, ctx, ctx.valid & ctx.category_mask(category)[:, None])
 
 
 def stationary(track_candidates, log_dir):
-    """Tracks whose smoothed path spans less than 3 m over the whole log (parked)."""
+    """Parked objects: the smoothed path spans less than 3 m over the whole log.
+
+    For objects stopped for a while (at a light) use has_velocity(..., max_velocity=0.5).
+
+    Args:
+        track_candidates: scenario dict of the objects to test (e.g. from
+            get_objects_of_category).
+        log_dir: the log handle the program was given; pass it through unchanged.
+
+    Returns:
+        Scenario dict {uuid: [timestamps]}: every candidate, kept only at the timestamps where
+        the condition holds (an empty list elsewhere). A stationary object matches at all its
+        timestamps.
+
+    Example:
+        parked = stationary(vehicles, log_dir)
+    """
     ctx = get_context(log_dir)
     return filter_by_mask(track_candidates, ctx, ctx.valid & ctx.stationary[:, None])
 
@@ -41,20 +83,66 @@ def _band(ctx: LogContext, values: np.ndarray, lo, hi) -> np.ndarray:
 
 
 def has_velocity(track_candidates, log_dir, min_velocity=0.5, max_velocity=np.inf):
-    """Speed (m/s, smoothed) within [min_velocity, max_velocity]; never for stationary tracks."""
+    """Objects moving at a speed within a band.
+
+    Args:
+        track_candidates: scenario dict of the objects to test (e.g. from
+            get_objects_of_category).
+        log_dir: the log handle the program was given; pass it through unchanged.
+        min_velocity: lowest speed in m/s (default 0.5; below 0.5 m/s is annotation jitter).
+        max_velocity: highest speed in m/s (default np.inf).
+
+    Returns:
+        Scenario dict {uuid: [timestamps]}: every candidate, kept only at the timestamps where
+        the condition holds (an empty list elsewhere). Stationary (parked) objects never match.
+
+    Example:
+        fast = has_velocity(vehicles, log_dir, min_velocity=10)
+        stopped = has_velocity(vehicles, log_dir, min_velocity=0, max_velocity=0.5)
+    """
     ctx = get_context(log_dir)
     return filter_by_mask(track_candidates, ctx, _band(ctx, ctx.speed, min_velocity, max_velocity))
 
 
 def accelerating(track_candidates, log_dir, min_accel=0.65, max_accel=np.inf):
-    """Forward acceleration (m/s^2, own frame) within the band; below -1 is braking."""
+    """Objects accelerating forward (or braking) within a band.
+
+    Args:
+        track_candidates: scenario dict of the objects to test (e.g. from
+            get_objects_of_category).
+        log_dir: the log handle the program was given; pass it through unchanged.
+        min_accel: lowest forward acceleration in m/s^2 (default 0.65; below -1 is braking).
+        max_accel: highest forward acceleration in m/s^2 (default np.inf).
+
+    Returns:
+        Scenario dict {uuid: [timestamps]}: every candidate, kept only at the timestamps where
+        the condition holds (an empty list elsewhere).
+
+    Example:
+        braking = accelerating(vehicles, log_dir, min_accel=-np.inf, max_accel=-1)
+    """
     ctx = get_context(log_dir)
     return filter_by_mask(track_candidates, ctx, _band(ctx, ctx.acc_self[..., 0], min_accel,
                                                        max_accel))
 
 
 def has_lateral_acceleration(track_candidates, log_dir, min_accel=-np.inf, max_accel=np.inf):
-    """Lateral acceleration (m/s^2, left positive, own frame) within the band."""
+    """Objects whose sideways acceleration (left positive) is within a band.
+
+    Args:
+        track_candidates: scenario dict of the objects to test (e.g. from
+            get_objects_of_category).
+        log_dir: the log handle the program was given; pass it through unchanged.
+        min_accel: lowest lateral acceleration in m/s^2 (default -np.inf).
+        max_accel: highest lateral acceleration in m/s^2 (default np.inf).
+
+    Returns:
+        Scenario dict {uuid: [timestamps]}: every candidate, kept only at the timestamps where
+        the condition holds (an empty list elsewhere).
+
+    Example:
+        swerving = has_lateral_acceleration(vehicles, log_dir, min_accel=2)
+    """
     ctx = get_context(log_dir)
     return filter_by_mask(track_candidates, ctx, _band(ctx, ctx.acc_self[..., 1], min_accel,
                                                        max_accel))
@@ -106,7 +194,21 @@ def turn_mask(ctx: LogContext, direction=None) -> np.ndarray:
 
 
 def turning(track_candidates, log_dir, direction=None):
-    """Turning left / right / either (None): heading changes by more than 45 degrees."""
+    """Objects turning left, right or either way (heading changes by more than 45 degrees).
+
+    Args:
+        track_candidates: scenario dict of the objects to test (e.g. from
+            get_objects_of_category).
+        log_dir: the log handle the program was given; pass it through unchanged.
+        direction: 'left', 'right' or None for either (default None).
+
+    Returns:
+        Scenario dict {uuid: [timestamps]}: every candidate, kept only at the timestamps where
+        the condition holds (an empty list elsewhere). Timestamps cover the whole turn.
+
+    Example:
+        left_turns = turning(vehicles, log_dir, direction='left')
+    """
     ctx = get_context(log_dir)
     if direction not in ("left", "right", None):
         direction = None  # the reference falls back to either direction
@@ -184,7 +286,21 @@ def _expand(ctx: LogContext, lane_seq, pos, k: int, side: str) -> list[int]:
 
 
 def changing_lanes(track_candidates, log_dir, direction=None):
-    """Lane changes to the left / right / either, from the map's lane segments, not turning."""
+    """Objects changing lanes to the left, right or either way (map lanes, not while turning).
+
+    Args:
+        track_candidates: scenario dict of the objects to test (e.g. from
+            get_objects_of_category).
+        log_dir: the log handle the program was given; pass it through unchanged.
+        direction: 'left', 'right' or None for either (default None).
+
+    Returns:
+        Scenario dict {uuid: [timestamps]}: every candidate, kept only at the timestamps where
+        the condition holds (an empty list elsewhere).
+
+    Example:
+        cutting_in = changing_lanes(vehicles, log_dir, direction='left')
+    """
     ctx = get_context(log_dir)
     if direction not in ("left", "right", None):
         direction = None
