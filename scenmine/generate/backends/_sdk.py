@@ -1,7 +1,8 @@
-"""Mapping of the openai/anthropic SDK exceptions (same shapes) onto BackendError."""
+"""Mapping of the openai/anthropic SDK exceptions (same shapes) onto BackendError
+(classified by :func:`.retry.classify_status`)."""
 from __future__ import annotations
 
-from .base import BackendError, unreachable
+from .retry import BackendError, classify_status, unreachable
 
 
 def _retry_after(exc) -> float | None:
@@ -25,15 +26,9 @@ def map_error(exc: Exception, sdk, url: str, key_env: str | None) -> BackendErro
     if isinstance(exc, sdk.NotFoundError):
         return BackendError("bad_request", f"{url}: not found ({exc}); check llm.base_url "
                             "and llm.model", fatal=True)
-    if isinstance(exc, sdk.RateLimitError):
-        return BackendError("rate_limited", f"{url}: rate limited ({exc})",
-                            retry_after=_retry_after(exc))
     if isinstance(exc, sdk.APIStatusError):
         status = getattr(exc, "status_code", 0) or 0
-        if status >= 500 or status == 408:
-            return BackendError("server_error" if status != 408 else "timeout",
-                                f"{url}: HTTP {status} ({exc})", retry_after=_retry_after(exc))
-        return BackendError("bad_request", f"{url}: HTTP {status} ({exc})")
+        return classify_status(status, str(exc), url, retry_after=_retry_after(exc))
     if isinstance(exc, sdk.APIResponseValidationError):
         return BackendError("malformed", f"{url}: malformed response ({exc})")
     return BackendError("malformed", f"{url}: {type(exc).__name__}: {exc}")

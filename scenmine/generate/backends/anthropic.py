@@ -59,7 +59,7 @@ class AnthropicBackend(ChatBackend):
     def _call(self, messages, tools) -> ChatResponse:
         import anthropic
         system, msgs = to_anthropic(messages)
-        kwargs: dict = {"model": self.model, "messages": msgs, "max_tokens": self.max_tokens}
+        kwargs: dict = {"model": self.model, "messages": msgs, "max_tokens": self.completion_tokens()}
         if self.temperature is not None:  # not a named argument of every SDK version
             kwargs["extra_body"] = {"temperature": self.temperature}
         if system:

@@ -19,33 +19,12 @@ import threading
 import time
 from dataclasses import asdict, dataclass, field
 
+from .retry import BackendError, RetryPolicy, unreachable
 from .store import AnswerStore, answer_key
 
+__all__ = ["BackendError", "ChatBackend", "ChatResponse", "ToolCall", "Usage", "unreachable"]
+
 log = logging.getLogger(__name__)
-
-RETRYABLE = frozenset({"rate_limited", "server_error", "timeout", "unreachable"})
-
-
-class BackendError(RuntimeError):
-    """A failed call. ``reason`` is a short tag (rate_limited, server_error, timeout,
-    unreachable, auth, bad_request, malformed, cli_error); ``fatal`` errors stop the run
-    (configuration problems), the others are recorded as a failure of one prompt."""
-
-    def __init__(self, reason: str, message: str, *, fatal: bool = False,
-                 retry_after: float | None = None):
-        super().__init__(message)
-        self.reason, self.fatal, self.retry_after = reason, fatal, retry_after
-
-    @property
-    def retryable(self) -> bool:
-        return self.reason in RETRYABLE and not self.fatal
-
-
-def unreachable(url: str, detail: str, key: str = "llm.base_url") -> BackendError:
-    """The error for a server that never answered: names the URL and the key to change."""
-    return BackendError("unreachable", f"cannot reach the LLM server at {url} ({detail}); "
-                        f"start it or point the config at a reachable one: {key}=...")
-
 
 @dataclass
 class ToolCall:
@@ -113,6 +92,12 @@ class Usage:
     cost_usd: float = 0.0
     seconds: float = 0.0
     retries: int = 0
+    failed_calls: int = 0
+
+    def add_failure(self, exc: BackendError) -> None:
+        """A call that failed after ``exc.retries`` retries (it still counts)."""
+        self.failed_calls += 1
+        self.retries += getattr(exc, "retries", 0) or 0
 
     def add(self, resp: ChatResponse, cost: float) -> None:
         if resp.cached:
@@ -129,7 +114,13 @@ class Usage:
 
 
 class ChatBackend:
-    """Base class: robustness, caching, recording and accounting around ``_call``."""
+    """Base class: robustness, caching, recording and accounting around ``_call``.
+
+    ``context_window`` is the model's window in tokens (None: ask the server where the backend
+    can, see :meth:`window`); ``tool_choice`` is sent with tool schemas when set (``auto``).
+    A per-call ``max_tokens`` (the context budget lowers it) is what :meth:`completion_tokens`
+    returns inside ``_call``.
+    """
 
     name = "chat"
     supports_tools = True
@@ -140,27 +131,54 @@ class ChatBackend:
                  backoff_s: float = 1.0, backoff_max_s: float = 30.0, max_concurrency: int = 4,
                  cache_dir: str | None = None, record: bool = False,
                  record_dir: str = "recordings", price_input_per_mtok: float | None = None,
-                 price_output_per_mtok: float | None = None, **extra):
+                 price_output_per_mtok: float | None = None, context_window: int | None = None,
+                 tool_choice: str | None = None, **extra):
         if extra:
             log.warning("%s: ignoring unknown options %s", type(self).__name__, sorted(extra))
-        self.model, self.temperature, self.max_tokens = model, temperature, max_tokens
+        self.model, self.temperature, self.max_tokens = model, temperature, int(max_tokens)
         self.timeout_s, self.max_retries = timeout_s, max_retries
         self.backoff_s, self.backoff_max_s = backoff_s, backoff_max_s
+        self.retry = RetryPolicy(int(max_retries), float(backoff_s), float(backoff_max_s))
         self.prices = (price_input_per_mtok, price_output_per_mtok)
+        self.context_window = int(context_window) if context_window else None
+        self.tool_choice = tool_choice or None
         self.cache = AnswerStore(cache_dir) if cache_dir else None
         self.recorder = AnswerStore(record_dir) if record else None
         self._sem = threading.BoundedSemaphore(max(1, int(max_concurrency)))
         self._lock = threading.Lock()
+        self._local = threading.local()
         self.totals = Usage()
         self.ever_answered = False
+        self.chars_per_token: float | None = None  # learnt from the server's token counts
 
     # -- what subclasses provide -------------------------------------------------------
+    def completion_tokens(self) -> int:
+        """The completion budget of the call in progress (``max_tokens`` unless lowered)."""
+        return getattr(self._local, "max_tokens", None) or self.max_tokens
+
     def params(self) -> dict:
         """Sampling parameters that change the answer (part of the cache/replay key)."""
-        return {"temperature": self.temperature, "max_tokens": self.max_tokens}
+        out = {"temperature": self.temperature, "max_tokens": self.completion_tokens()}
+        if self.tool_choice:
+            out["tool_choice"] = self.tool_choice
+        return out
 
     def endpoint(self) -> str:
         return self.name
+
+    def server_context_window(self) -> int | None:
+        """The window the server reports for ``model`` (None where it cannot say)."""
+        return None
+
+    def window(self) -> int | None:
+        """``context_window`` from config, else from the server (asked once)."""
+        if self.context_window is None and not getattr(self, "_window_asked", False):
+            self._window_asked = True
+            try:
+                self.context_window = self.server_context_window()
+            except Exception as exc:  # noqa: BLE001 - model info is optional
+                log.debug("%s: no model info (%s)", self.name, exc)
+        return self.context_window
 
     def _call(self, messages: list[dict], tools: list[dict] | None) -> ChatResponse:
         raise NotImplementedError
@@ -175,47 +193,72 @@ class ChatBackend:
             return float(resp.cost_usd or 0.0)
         return (resp.input_tokens * (p_in or 0) + resp.output_tokens * (p_out or 0)) / 1e6
 
-    def chat(self, messages: list[dict], tools: list[dict] | None = None) -> ChatResponse:
-        """Answer ``messages``; raises BackendError once retries are spent."""
+    def _record(self, key: str, messages, tools, **outcome) -> dict:
+        return {"key": key, "backend": self.name, "model": self.model, "params": self.params(),
+                "messages": messages, "tools": tools, **outcome}
+
+    def chat(self, messages: list[dict], tools: list[dict] | None = None, *,
+             max_tokens: int | None = None) -> ChatResponse:
+        """Answer ``messages``; raises BackendError once retries are spent.
+
+        A failed call is recorded (``llm.record``) with its error, so that a replay fails the
+        same way instead of stopping the run.
+        """
+        self._local.max_tokens = int(max_tokens) if max_tokens else None
+        try:
+            return self._chat(messages, tools)
+        finally:
+            self._local.max_tokens = None
+
+    def _chat(self, messages, tools) -> ChatResponse:
         key = self.key(messages, tools)
         t0 = time.perf_counter()
         rec = self.cache.get(key) if self.cache else None
-        if rec is not None:
+        if rec is not None and "response" in rec:
             resp = ChatResponse.from_record(rec["response"])
             resp.cached = True
         else:
-            resp = self._call_with_retries(messages, tools)
+            try:
+                resp = self._call_with_retries(messages, tools)
+            except BackendError as exc:
+                if self.recorder and not exc.fatal:
+                    self.recorder.put(key, self._record(key, messages, tools, error={
+                        "reason": exc.reason, "message": str(exc), "retries": exc.retries}))
+                with self._lock:
+                    self.totals.add_failure(exc)
+                raise
         resp.seconds = time.perf_counter() - t0
-        record = {"key": key, "backend": self.name, "model": self.model,
-                  "params": self.params(), "messages": messages, "tools": tools,
-                  "response": resp.to_record()}
+        record = self._record(key, messages, tools, response=resp.to_record())
         if self.cache and not resp.cached:
             self.cache.put(key, record)
         if self.recorder:
             self.recorder.put(key, record)
+        if resp.input_tokens and not resp.cached:
+            self._learn_token_ratio(messages, tools, resp.input_tokens)
         with self._lock:
             self.totals.add(resp, self.cost(resp))
             self.totals.seconds += resp.seconds
         return resp
 
+    def _learn_token_ratio(self, messages, tools, input_tokens: int) -> None:
+        """Characters per prompt token seen on this server (the budget's estimate)."""
+        chars = len(json.dumps(messages, ensure_ascii=False)) + \
+            len(json.dumps(tools or [], ensure_ascii=False))
+        ratio = chars / max(1, input_tokens)
+        with self._lock:
+            self.chars_per_token = ratio if self.chars_per_token is None else \
+                min(self.chars_per_token, ratio)
+
     def _call_with_retries(self, messages, tools) -> ChatResponse:
-        attempt = 0
-        while True:
-            try:
-                with self._sem:
-                    resp = self._call(messages, tools)
-                self.ever_answered = True
-                resp.retries = attempt
-                return resp
-            except BackendError as exc:
-                if exc.reason == "unreachable" and not self.ever_answered:
-                    exc.fatal = attempt >= self.max_retries
-                if not exc.retryable or attempt >= self.max_retries:
-                    raise
-                delay = min(self.backoff_s * 2 ** attempt, self.backoff_max_s)
-                if exc.retry_after is not None:
-                    delay = min(max(exc.retry_after, 0.0), self.backoff_max_s)
-                log.warning("%s: %s (%s); retry %d/%d in %.2fs", self.name, exc.reason, exc,
-                            attempt + 1, self.max_retries, delay)
-                time.sleep(delay)
-                attempt += 1
+        def once() -> ChatResponse:
+            with self._sem:  # the client's timeout starts inside _call: queueing is free
+                return self._call(messages, tools)
+
+        def on_error(exc: BackendError, attempt: int) -> None:
+            if exc.reason == "unreachable" and not self.ever_answered:
+                exc.fatal = attempt >= self.max_retries
+
+        resp, retries = self.retry.run(once, self.name, on_error)
+        self.ever_answered = True
+        resp.retries = retries
+        return resp

@@ -9,20 +9,35 @@ from .base import BackendError, ChatBackend, ChatResponse, ToolCall
 
 
 def to_openai_messages(messages: list[dict]) -> list[dict]:
-    out = []
+    """Neutral messages -> chat-completions messages every compatible server accepts.
+
+    Content is always a string (llama-cpp-python's server refuses ``null`` beside tool
+    calls), tool calls carry id/type/function with JSON-string arguments, and a tool result
+    is sent only for a call of the assistant turn before it (others become user text).
+    """
+    out: list[dict] = []
+    open_ids: set[str] = set()
     for m in messages:
+        content = m.get("content")
+        content = "" if content is None else str(content)
         if m["role"] == "assistant":
-            msg = {"role": "assistant", "content": m.get("content") or None}
+            msg = {"role": "assistant", "content": content}
+            open_ids = set()
             if m.get("tool_calls"):
-                msg["tool_calls"] = [{"id": c["id"], "type": "function", "function": {
-                    "name": c["name"], "arguments": json.dumps(c["arguments"])}}
+                msg["tool_calls"] = [{"id": str(c["id"]), "type": "function", "function": {
+                    "name": str(c["name"]), "arguments": json.dumps(c.get("arguments") or {})}}
                     for c in m["tool_calls"]]
+                open_ids = {str(c["id"]) for c in m["tool_calls"]}
             out.append(msg)
         elif m["role"] == "tool":
-            out.append({"role": "tool", "tool_call_id": m["tool_call_id"],
-                        "content": m["content"]})
+            if m.get("tool_call_id") in open_ids:
+                out.append({"role": "tool", "tool_call_id": m["tool_call_id"],
+                            "content": content})
+            else:  # a result that answers no call of the last assistant turn
+                out.append({"role": "user", "content": f"[{m.get('name', 'tool')} result]\n"
+                            f"{content}"})
         else:
-            out.append({"role": m["role"], "content": m["content"]})
+            out.append({"role": m["role"], "content": content})
     return out
 
 
@@ -54,6 +69,21 @@ class OpenAIBackend(ChatBackend):
         return {**super().params(), **({"extra_body": self.extra_body} if self.extra_body
                                        else {})}
 
+    def server_context_window(self) -> int | None:
+        """The window from ``GET /models`` (vLLM: max_model_len; others: n_ctx, context_length,
+        context_window, or meta.n_ctx_train), None when the server does not say."""
+        entries = list(self.client().models.list().data)
+        for entry in entries:
+            if len(entries) > 1 and getattr(entry, "id", None) != self.model:
+                continue
+            info = entry.model_dump() if hasattr(entry, "model_dump") else dict(entry)
+            info.update(info.get("meta") or {})
+            for k in ("max_model_len", "context_length", "context_window", "n_ctx",
+                      "max_context_length", "n_ctx_train"):
+                if info.get(k):
+                    return int(info[k])
+        return None
+
     def client(self):
         if self._client is None:
             logging.getLogger("httpx2").setLevel(logging.WARNING)  # one INFO line per request
@@ -66,9 +96,12 @@ class OpenAIBackend(ChatBackend):
     def _call(self, messages, tools) -> ChatResponse:
         import openai
         kwargs: dict = {"model": self.model, "messages": to_openai_messages(messages),
-                        "temperature": self.temperature, self.token_param: self.max_tokens}
+                        "temperature": self.temperature,
+                        self.token_param: self.completion_tokens()}
         if tools:
             kwargs["tools"] = to_openai_tools(tools)
+            if self.tool_choice:
+                kwargs["tool_choice"] = self.tool_choice
         if self.extra_body:
             kwargs["extra_body"] = self.extra_body
         try:

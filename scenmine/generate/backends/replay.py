@@ -27,7 +27,8 @@ class ReplayBackend(ChatBackend):
     def __init__(self, dir: str = "recordings", model: str | None = None,
                  params: dict | None = None, supports_tools: bool = True, **kw):
         kw.pop("record", None)
-        super().__init__(model, max_retries=0, **kw)
+        kw["max_retries"] = 0  # a recorded failure is replayed once, as it happened
+        super().__init__(model, **kw)
         self.store = AnswerStore(dir)
         self._params = dict(params) if params is not None else None
         self.supports_tools = supports_tools
@@ -77,6 +78,12 @@ class ReplayBackend(ChatBackend):
 
 
 def _replayed(rec: dict) -> ChatResponse:
+    """The recorded answer, or the recorded failure raised again (same reason and text)."""
+    if "response" not in rec and isinstance(rec.get("error"), dict):
+        err = rec["error"]
+        exc = BackendError(str(err.get("reason", "server_error")), str(err.get("message", "")))
+        exc.retries = int(err.get("retries", 0) or 0)
+        raise exc
     resp = ChatResponse.from_record(rec["response"])
     resp.cached = True  # a replayed answer costs nothing
     return resp

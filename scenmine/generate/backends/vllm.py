@@ -76,7 +76,7 @@ class VLLMBackend(ChatBackend):
         """One engine call over several conversations."""
         llm = self.engine()
         import vllm
-        sampling = vllm.SamplingParams(temperature=self.temperature, max_tokens=self.max_tokens)
+        sampling = vllm.SamplingParams(temperature=self.temperature, max_tokens=self.completion_tokens())
         outs = llm.chat(conversations, sampling_params=sampling, use_tqdm=False)
         answers = []
         for out in outs:
