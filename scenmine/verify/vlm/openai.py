@@ -1,11 +1,7 @@
 """OpenAI-compatible vision chat endpoint (e.g. ``vllm serve Qwen/Qwen3-VL-8B-Instruct``)."""
 from __future__ import annotations
 
-import json
 import os
-import time
-import urllib.error
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
 from .base import (
@@ -19,7 +15,7 @@ from .base import (
 
 
 class OpenAIVLM:
-    """Chat-completions client over HTTP; P(yes) from ``top_logprobs`` when the server gives them."""
+    """Chat-completions client (openai SDK); P(yes) from ``top_logprobs`` when the server gives them."""
 
     name = "openai"
 
@@ -38,7 +34,7 @@ class OpenAIVLM:
         self.calls = 0
 
     def cache_key(self) -> dict:
-        return semantic_config({k: v for k, v in vars(self).items() if k not in ("calls", "base_url")})
+        return semantic_config({k: v for k, v in vars(self).items() if k not in ("calls", "base_url", "_sdk_client")})
 
     def _payload(self, req: VLMRequest) -> dict:
         content = [{"type": "image_url",
@@ -53,25 +49,38 @@ class OpenAIVLM:
             body.update(logprobs=True, top_logprobs=self.top_logprobs)
         return body
 
+    def _client(self):
+        """The openai SDK client (its own retries off: the shared policy retries)."""
+        client = self.__dict__.get("_sdk_client")
+        if client is None:
+            import openai
+            client = openai.OpenAI(api_key=self.api_key, base_url=self.base_url,
+                                   timeout=self.timeout_s, max_retries=0)
+            self.__dict__["_sdk_client"] = client
+        return client
+
     def _post(self, body: dict) -> dict:
-        data = json.dumps(body).encode()
-        last: Exception | None = None
-        for attempt in range(self.max_retries + 1):
-            req = urllib.request.Request(f"{self.base_url}/chat/completions", data=data, method="POST",
-                                         headers={"Content-Type": "application/json",
-                                                  "Authorization": f"Bearer {self.api_key}"})
+        """One chat completion through the SDK and the one retry policy of the LLM backends
+        (validation errors and other 4xx fail at once; transient errors back off)."""
+        import openai
+
+        from scenmine.generate.backends._sdk import map_error
+        from scenmine.generate.backends.retry import RetryPolicy
+
+        body = dict(body)
+        kwargs = {k: body.pop(k) for k in ("model", "messages", "max_tokens", "temperature",
+                                           "logprobs", "top_logprobs") if k in body}
+
+        def once() -> dict:
+            self.calls += 1
             try:
-                self.calls += 1
-                with urllib.request.urlopen(req, timeout=self.timeout_s) as resp:
-                    return json.loads(resp.read())
-            except urllib.error.HTTPError as exc:
-                last = exc
-                if exc.code < 500 and exc.code != 429:
-                    raise RuntimeError(f"VLM endpoint: HTTP {exc.code}: {exc.read()[:300]!r}") from exc
-            except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
-                last = exc
-            time.sleep(min(8.0, 0.5 * 2 ** attempt))
-        raise RuntimeError(f"VLM endpoint unreachable after {self.max_retries + 1} tries: {last}")
+                resp = self._client().chat.completions.create(**kwargs, extra_body=body or None)
+            except openai.OpenAIError as exc:
+                raise map_error(exc, openai, self.base_url, None) from exc
+            return resp.model_dump()
+
+        policy = RetryPolicy(self.max_retries, backoff_s=0.5, backoff_max_s=8.0)
+        return policy.run(once, "vlm")[0]
 
     def _one(self, req: VLMRequest) -> VLMAnswer:
         try:
