@@ -28,6 +28,7 @@ class Generation:
     transcript: list[dict] = field(default_factory=list)
     usage: dict = field(default_factory=dict)  # calls, input_tokens, output_tokens, cost, seconds
     reason: str | None = None  # failure tag for counting (no_code, runtime_error, max_turns, ...)
+    last_draft: str | None = None  # a failed prompt's last program, kept beside the error
 
     @property
     def ok(self) -> bool:

@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import difflib
 import inspect
+import re
 from dataclasses import dataclass
 
 COMBINATORS = ("scenario_and", "scenario_or", "scenario_not", "reverse_relationship",
                "output_scenario")
+ALWAYS_FULL = ("get_objects_of_category", "scenario_and", "scenario_not", "output_scenario")
+STOP_WORDS = frozenset("a an the of to in on at or and is are with by for from its their it "
+                       "that this objects object tracks track candidates".split())
 EXTRA_CATEGORIES = ("EGO_VEHICLE", "ANY", "VEHICLE")
 
 
@@ -42,6 +46,30 @@ class FunctionDoc:
         body = inspect.cleandoc(self.doc) if self.doc else "(no documentation)"
         return f"{self.name}{self.signature}\n" + "\n".join("    " + ln for ln in
                                                             body.splitlines())
+
+    def render_short(self) -> str:
+        """One line: signature and summary (the shrunk reference's form)."""
+        return f"- {self.name}{self.signature}: {self.summary}"
+
+    def words(self) -> set[str]:
+        """Words of the name and summary (for relevance to a description)."""
+        return _words(self.name.replace("_", " ") + " " + self.summary)
+
+
+def _words(text: str) -> set[str]:
+    words = set(re.findall(r"[a-z]+", text.lower())) - STOP_WORDS
+    return words | {w[:-1] for w in words if w.endswith("s") and len(w) > 3} | \
+        {w[:-3] for w in words if w.endswith("ing") and len(w) > 5}
+
+
+def rank_functions(prompt: str, docs: dict[str, FunctionDoc]) -> list[str]:
+    """Function names by relevance to ``prompt`` (shared words with name and summary),
+    the always-needed ones first."""
+    want = _words(prompt)
+
+    def score(name: str) -> tuple:
+        return (name not in ALWAYS_FULL, -len(want & docs[name].words()), list(docs).index(name))
+    return sorted(docs, key=score)
 
 
 def _is_dsl_function(name: str, obj) -> bool:
@@ -112,9 +140,15 @@ def categories(namespace: dict | None = None) -> list[str]:
     return cats + [c for c in EXTRA_CATEGORIES if c not in cats]
 
 
-def reference_text(namespace: dict | None = None) -> str:
-    """Markdown reference of the whole DSL, grouped by kind."""
+def reference_text(namespace: dict | None = None, prompt: str | None = None,
+                   n_full: int | None = None) -> str:
+    """Markdown reference of the whole DSL, grouped by kind.
+
+    With ``n_full`` (and ``prompt``) only the ``n_full`` functions most relevant to the
+    prompt are documented in full; the others get their signature and summary line.
+    """
     docs = function_docs(namespace)
+    full = set(docs) if n_full is None else set(rank_functions(prompt or "", docs)[:n_full])
     titles = {"unary": "Unary functions (filter track candidates)",
               "relational": "Relational functions (track candidates vs related candidates)",
               "combinator": "Combinators and output"}
@@ -122,6 +156,11 @@ def reference_text(namespace: dict | None = None) -> str:
     for kind, title in titles.items():
         items = [d for d in docs.values() if d.kind == kind]
         if items:
-            parts.append(f"## {title}\n\n" + "\n\n".join(d.render() for d in items))
+            body = "\n\n".join(d.render() for d in items if d.name in full)
+            short = "\n".join(d.render_short() for d in items if d.name not in full)
+            if short:
+                body = (body + "\n\nAlso (call get_function_doc or see the signature):\n"
+                        if body else "") + short
+            parts.append(f"## {title}\n\n" + body)
     parts.append("## Categories\n\n" + ", ".join(categories(namespace)))
     return "\n\n".join(parts)

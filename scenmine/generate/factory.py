@@ -52,7 +52,9 @@ def build_generator(cfg, logs=(), runner: Callable | str | None = None) -> Gener
         feedback_rounds=_get(g, "feedback_rounds", 1), max_turns=_get(g, "max_turns", 12),
         fewshot_k=_get(fewshot, "k", 3), retriever=_get(fewshot, "retriever", "similarity"),
         runner=run, logs=logs, dry_run_timeout_s=_get(g, "dry_run_timeout_s", 60),
-        check_on_log=_get(g, "check_on_log", True), concurrency=_get(g, "concurrency", 4))
+        check_on_log=_get(g, "check_on_log", True), concurrency=_get(g, "concurrency", 4),
+        tools=_get(g, "tools", "auto"), final_after=_get(g, "final_after", None),
+        max_repeats=_get(g, "max_repeats", 2), fallback_after=_get(g, "fallback_after", 2))
 
 
 def is_chat_backend(cfg) -> bool:

@@ -64,7 +64,7 @@ def test_bad_calls_are_reported_to_the_model(make_generator):
     with fo.serve(script) as srv:
         gen = make_generator(backend(srv), strategy="agent").generate("vehicles")
     tools = [m["content"] for m in gen.transcript if m["role"] == "tool"]
-    assert tools[0].startswith("unknown tool 'no_such_tool'")
+    assert tools[0].startswith("ERROR: unknown tool 'no_such_tool'")
     assert tools[1].startswith("ERROR: arguments are not valid JSON")
     assert "did you mean has_velocity" in tools[2]
     assert gen.ok
@@ -88,4 +88,4 @@ def test_rejections_exhausted_fail_with_the_error(make_generator):
     with fo.serve([fo.tools(("submit", {"program": BAD}))] * 2) as srv:
         gen = make_generator(backend(srv), strategy="agent",
                              max_error_retries=1).generate("x")
-    assert gen.program is None and gen.reason == "runtime_error" and "NameError" in gen.error
+    assert gen.program is None and gen.reason == "resubmitted" and "NameError" in gen.error

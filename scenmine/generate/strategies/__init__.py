@@ -28,9 +28,16 @@ class LLMGenerator:
                  fewshot_k: int = 3, retriever: str = "similarity", runner: Callable | None = None,
                  logs=(), dry_run_timeout_s: float = 60.0, check_on_log: bool = True,
                  concurrency: int = 4, namespace: dict | None = None,
-                 log_info: Callable | None = None):
+                 log_info: Callable | None = None, tools: str = "auto",
+                 final_after: int | None = None, max_repeats: int = 2,
+                 fallback_after: int = 2):
         if strategy not in STRATEGIES:
             raise ValueError(f"unknown generate.strategy {strategy!r}: {sorted(STRATEGIES)}")
+        if tools not in ("native", "text", "auto"):
+            raise ValueError(f"unknown generate.tools {tools!r}: native, text or auto")
+        self.tools_mode, self.max_repeats = tools, int(max_repeats)
+        self.final_after = int(final_after) if final_after else max(1, int(max_turns) - 2)
+        self.fallback_after = int(fallback_after)
         self.backend, self.strategy = backend, strategy
         self.prompts = prompts or Prompts()
         self.max_error_retries, self.max_turns = int(max_error_retries), int(max_turns)
@@ -49,12 +56,25 @@ class LLMGenerator:
         with self._docs_lock:
             if what not in self._docs:
                 fn = {"reference": docs.reference_text, "functions": docs.list_functions,
-                      "categories": docs.categories}[what]
+                      "categories": docs.categories, "function_docs": docs.function_docs}[what]
                 self._docs[what] = fn(self.namespace)
             return self._docs[what]
 
-    def reference(self) -> str:
-        return self._doc("reference")
+    def reference(self, prompt: str | None = None, n_full: int | None = None) -> str:
+        """The DSL reference; with ``n_full``, only the functions most relevant to
+        ``prompt`` in full (the context budget's smaller forms)."""
+        if n_full is None:
+            return self._doc("reference")
+        from .. import docs
+        return docs.reference_text(self.namespace, prompt, n_full)
+
+    def function_docs(self) -> dict:
+        return self._doc("function_docs")
+
+    def namespace_or_dsl(self) -> dict:
+        """The namespace programs run with (the DSL's unless a test gave one)."""
+        from .. import docs
+        return self.namespace if self.namespace is not None else docs.dsl_namespace()
 
     def function_list(self) -> str:
         return self._doc("functions")

@@ -1,13 +1,23 @@
 """The agent: a bounded tool loop (look up docs, list categories, dry-run drafts, submit).
 
-Submissions are checked like single-pass answers (``max_error_retries`` rejections with the
-error), then optionally shown execution feedback once per round before being accepted.
-Backends without tool calling (claude_code runs its own loop, vllm) fall back to single pass.
+Tool calls are read however the model writes them (``generate.tools``: ``native`` calls,
+``text`` forms in the answer with the tools described in the prompt, or ``auto``: native
+calls sent, text forms accepted). The loop is kept from going in circles: a repeated
+identical call is answered with a reminder instead of being run again, and after
+``final_after`` turns, or ``max_repeats`` repeats, the model is asked for its final program.
+When turns run out, the best draft that ran cleanly (dry run or submission) is submitted;
+when the first ``fallback_after`` answers hold no usable tool call or program, the prompt
+falls back to single pass. Submissions are checked like single-pass answers
+(``max_error_retries`` rejections), then optionally shown execution feedback once per round.
 """
 from __future__ import annotations
 
+import json
+
+from ..answers import truncated
 from ..base import Example, Generation
 from ..extract import extract_program
+from ..toolcalls import describe_tools, tool_calls
 from ..tools import TOOLS
 from .session import Session
 from .single_pass import single_pass
@@ -18,70 +28,146 @@ class _Done(Exception):
         self.generation = generation
 
 
-def _submit(session: Session, state: dict, code: str) -> str:
-    """Handle one submission; returns the reply text, or raises _Done."""
-    gen = session.gen
-    program, err, reason = session.check(extract_program(code))
-    if err is not None:
-        if session.counts["error_retries"] >= gen.max_error_retries:
-            raise _Done(session.result(None, err, reason))
-        session.counts["error_retries"] += 1
-        return session.render("agent_rejected", error=err)
-    if state.get("pending") == program:
-        raise _Done(session.result(program))
-    state["pending"] = program
-    feedback = session.feedback_text(program)
-    if feedback is None:
-        raise _Done(session.result(program))
-    return session.render("agent_feedback", feedback=feedback, n_logs=gen.feedback_logs)
+class _Loop:
+    """State of one agent conversation."""
 
+    def __init__(self, session: Session, mode: str):
+        self.session, self.mode = session, mode
+        self.send_tools = TOOLS if mode in ("native", "auto") else None
+        self.seen: set[tuple[str, str]] = set()
+        self.answers: set[str] = set()
+        self.repeats = self.useless = 0
+        self.usable = self.asked_final = False
+        self.pending: str | None = None
+        self.drafts: list[tuple[bool, str]] = []  # (found something, program) of clean runs
+        self.dsl_names = set(session.gen.function_docs())
 
-def _turn(session: Session, state: dict) -> None:
-    resp = session.ask(TOOLS)
-    box = session.gen.toolbox
-    if not resp.tool_calls:
-        ext = extract_program(resp.text)
-        reply = _submit(session, state, resp.text) if ext.program else \
-            session.render("agent_nudge")
-        session.add("user", reply)
-        return
-    replies = []
-    try:
-        for call in resp.tool_calls:
-            session.counts["tool_calls"] += 1
-            if call.error:
-                text = f"ERROR: {call.error}"
-            elif call.name == "submit":
-                text = _submit(session, state, str(call.arguments.get("program", "")))
+    # -- submissions ------------------------------------------------------------------------
+    def submit(self, program, err, reason) -> str:
+        """Handle one submission's check result; returns the reply text, or raises _Done."""
+        session, gen = self.session, self.session.gen
+        if err is not None:
+            if session.counts["error_retries"] >= gen.max_error_retries:
+                if session.best is not None:
+                    raise _Done(session.result(session.best))
+                raise _Done(session.result(None, err, reason))
+            session.counts["error_retries"] += 1
+            name = "truncated" if reason == "truncated" else "agent_rejected"
+            return session.render(name, error=err)
+        if self.pending == program:
+            raise _Done(session.result(program))
+        self.pending = program
+        feedback = session.feedback_text(program)
+        if feedback is None:
+            raise _Done(session.result(program))
+        return session.render("agent_feedback", feedback=feedback, n_logs=gen.feedback_logs)
+
+    def best_draft(self) -> str | None:
+        found = [p for ok, p in self.drafts if ok]
+        return self.pending or (found[-1] if found else None) or self.session.best or \
+            (self.drafts[-1][1] if self.drafts else None)
+
+    # -- one turn ---------------------------------------------------------------------------
+    def turn(self) -> None:
+        session = self.session
+        resp = session.ask(self.send_tools)
+        calls = tool_calls(resp, TOOLS, self.mode, self.dsl_names)
+        text = (resp.text or "").strip()
+        if text and not calls:
+            if text in self.answers:
+                self.repeats += 1
+            self.answers.add(text)
+        if not calls:
+            ext = extract_program(resp.text)
+            if ext.program is not None or truncated(resp.text, resp.finish_reason):
+                self.usable = True
+                reply = self.submit(*session.check_answer(resp))
             else:
-                text = box.call(call.name, call.arguments)
-                if call.name == "dry_run" and ": ERROR" not in text.split("\n")[0] \
-                        and text.startswith("log "):
-                    state["last_good"] = extract_program(
-                        str(call.arguments.get("program"))).program
-            replies.append({"role": "tool", "tool_call_id": call.id, "name": call.name,
-                            "content": text})
-    finally:
-        session.messages.extend(replies)
+                self.useless += 1
+                reply = session.render("agent_nudge")
+            session.add("user", reply)
+            return
+        if any(c.error is None for c in calls):
+            self.usable = True
+        else:
+            self.useless += 1
+        native = bool(resp.tool_calls) and self.mode != "text"
+        replies: list[tuple] = []
+        try:
+            for call in calls:
+                replies.append((call, self.run(call)))
+        finally:
+            if native:
+                session.messages.extend({"role": "tool", "tool_call_id": c.id, "name": c.name,
+                                         "content": t} for c, t in replies)
+            elif replies:
+                session.add("user", "\n\n".join(f"[{c.name} result]\n{t}" for c, t in replies))
+
+    def run(self, call) -> str:
+        session, box = self.session, self.session.gen.toolbox
+        session.counts["tool_calls"] += 1
+        if call.error:
+            return f"ERROR: {call.error}"
+        if call.name == "submit":
+            code = str(call.arguments.get("program", ""))
+            return self.submit(*session.check(extract_program(code), code))
+        key = (call.name, json.dumps(call.arguments, sort_keys=True, default=str))
+        if key in self.seen:
+            self.repeats += 1
+            return session.render("agent_repeat", call=f"{call.name}({key[1]})")
+        self.seen.add(key)
+        text = box.call(call.name, call.arguments)
+        if call.name == "dry_run" and text.startswith("log ") and \
+                ": ERROR" not in text.split("\n")[0]:
+            program = extract_program(str(call.arguments.get("program"))).program
+            if program:
+                self.drafts.append(("found NOTHING" not in text, program))
+        return text
 
 
 def agent(session: Session, examples: list[Example]) -> Generation:
     gen = session.gen
+    mode = gen.tools_mode
     if not gen.backend.supports_tools:
-        return single_pass(session, examples)
-    session.add("system", session.render("agent_system", function_list=gen.function_list(),
-                                         categories=gen.categories(), examples=examples,
-                                         max_turns=gen.max_turns))
+        if mode == "native":
+            return single_pass(session, examples)
+        mode = "text"
+    loop = _Loop(session, mode)
+    session.add("system", session.system_prompt(
+        "agent_system", examples, function_list=gen.function_list(),
+        categories=gen.categories(), max_turns=gen.max_turns,
+        tool_list=describe_tools(TOOLS) if mode == "text" else ""))
     session.add("user", session.render("agent_user"))
-    state: dict = {}
     try:
         while session.counts["turns"] < gen.max_turns:
-            _turn(session, state)
+            if not loop.usable and loop.useless >= gen.fallback_after:
+                return _fallback(session, examples)
+            if not loop.asked_final and (session.counts["turns"] >= gen.final_after or
+                                         loop.repeats >= gen.max_repeats):
+                loop.asked_final = True
+                final = session.render("agent_final")
+                if session.messages[-1]["role"] == "user":  # no two user turns in a row
+                    last = session.messages[-1]
+                    last["content"] = f"{last['content'].rstrip()}\n\n{final}"
+                else:
+                    session.add("user", final)
+            loop.turn()
     except _Done as done:
         return done.generation
-    fallback = state.get("pending") or state.get("last_good")
-    if fallback:
+    best = loop.best_draft()
+    if best:
         session.counts["fallback"] = 1
-        return session.result(fallback)
+        return session.result(best)
     return session.result(None, f"max turns ({gen.max_turns}) reached without an accepted "
                                  "submission", "max_turns")
+
+
+def _fallback(session: Session, examples: list[Example]) -> Generation:
+    """Single pass in a fresh conversation (the agent's turns stay in the transcript)."""
+    before = session.messages
+    session.messages = []
+    session.counts["fallback_single_pass"] = 1
+    result = single_pass(session, examples)
+    result.transcript = before + [{"role": "user", "content": "[fallback to single pass]"}] + \
+        result.transcript
+    return result
