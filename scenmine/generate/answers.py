@@ -12,6 +12,7 @@ import re
 from .base import Example
 
 FENCE_MARK = re.compile(r"^\s*```", re.MULTILINE)
+CODE_LINE = re.compile(r"^(\w+\s*=\s*\w+\(|output_scenario\(|\w+\s*=\s*\w+$)")
 
 
 def truncated(text: str | None, finish_reason: str | None) -> str | None:
@@ -50,7 +51,7 @@ def copied(program: str, answer: str, prompt: str, examples: list[Example],
     if shown:
         prompt_lines = {ln.strip() for ln in shown.splitlines() if len(ln.strip()) >= 25}
         answer_lines = [ln.strip() for ln in answer.splitlines() if len(ln.strip()) >= 25]
-        echoed = [ln for ln in answer_lines if ln in prompt_lines and "(" not in ln]
+        echoed = [ln for ln in answer_lines if ln in prompt_lines and not CODE_LINE.match(ln)]
         if len(echoed) >= 5 and len(echoed) >= 0.3 * len(answer_lines):
             return ("the answer repeats the instructions instead of answering them; answer "
                     "with only the program")

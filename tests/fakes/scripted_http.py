@@ -58,6 +58,9 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, *args):  # keep test output quiet
         pass
 
+    def do_GET(self):  # e.g. GET /v1/models; a script sees body None
+        self.do_POST()
+
     def do_POST(self):
         length = int(self.headers.get("content-length") or 0)
         raw = self.rfile.read(length).decode() if length else ""

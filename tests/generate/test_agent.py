@@ -70,11 +70,13 @@ def test_bad_calls_are_reported_to_the_model(make_generator):
     assert gen.ok
 
 
-def test_max_turns_without_submission_fails(make_generator):
-    with fo.serve([fo.tools(("list_categories", {}))] * 3) as srv:
+def test_max_turns_without_a_draft_falls_back_to_single_pass(make_generator):
+    script = [fo.tools(("list_categories", {}))] * 3 + [fo.text(f"```python\n{GOOD}```")]
+    with fo.serve(script) as srv:
         gen = make_generator(backend(srv), strategy="agent", max_turns=3).generate("x")
-    assert not gen.ok and gen.reason == "max_turns" and "max turns (3)" in gen.error
+    assert gen.ok and gen.program == GOOD and gen.usage["fallback_single_pass"] == 1
     assert "BUS, PEDESTRIAN, REGULAR_VEHICLE" in gen.transcript[3]["content"]
+    assert "tools" not in srv.requests[-1]["body"]  # the single pass sends no tools
 
 
 def test_max_turns_falls_back_to_last_good_dry_run(make_generator):

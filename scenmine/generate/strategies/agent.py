@@ -6,8 +6,9 @@ calls sent, text forms accepted). The loop is kept from going in circles: a repe
 identical call is answered with a reminder instead of being run again, and after
 ``final_after`` turns, or ``max_repeats`` repeats, the model is asked for its final program.
 When turns run out, the best draft that ran cleanly (dry run or submission) is submitted;
-when the first ``fallback_after`` answers hold no usable tool call or program, the prompt
-falls back to single pass. Submissions are checked like single-pass answers
+when the first ``fallback_after`` answers hold no usable tool call or program, when
+``fallback_after`` turns after the final request bring no program, or when turns run out
+without a draft, the prompt falls back to single pass (a fresh conversation). Submissions are checked like single-pass answers
 (``max_error_retries`` rejections), then optionally shown execution feedback once per round.
 """
 from __future__ import annotations
@@ -38,6 +39,7 @@ class _Loop:
         self.answers: set[str] = set()
         self.repeats = self.useless = 0
         self.usable = self.asked_final = False
+        self.since_final = 0  # turns since the final program was asked for
         self.pending: str | None = None
         self.drafts: list[tuple[bool, str]] = []  # (found something, program) of clean runs
         self.dsl_names = set(session.gen.function_docs())
@@ -73,7 +75,7 @@ class _Loop:
         resp = session.ask(self.send_tools)
         calls = tool_calls(resp, TOOLS, self.mode, self.dsl_names)
         text = (resp.text or "").strip()
-        if text and not calls:
+        if text:
             if text in self.answers:
                 self.repeats += 1
             self.answers.add(text)
@@ -87,7 +89,7 @@ class _Loop:
                 reply = session.render("agent_nudge")
             session.add("user", reply)
             return
-        if any(c.error is None for c in calls):
+        if any(_usable(c) for c in calls):
             self.usable = True
         else:
             self.useless += 1
@@ -110,7 +112,10 @@ class _Loop:
             return f"ERROR: {call.error}"
         if call.name == "submit":
             code = str(call.arguments.get("program", ""))
-            return self.submit(*session.check(extract_program(code), code))
+            ext = extract_program(code)
+            if ext.program is None:  # nothing to check: not counted as a rejection
+                return session.render("agent_rejected", error=ext.error)
+            return self.submit(*session.check(ext, code))
         key = (call.name, json.dumps(call.arguments, sort_keys=True, default=str))
         if key in self.seen:
             self.repeats += 1
@@ -123,6 +128,14 @@ class _Loop:
             if program:
                 self.drafts.append(("found NOTHING" not in text, program))
         return text
+
+
+def _usable(call) -> bool:
+    """A valid call; a submit only if its program argument holds code."""
+    if call.error is not None:
+        return False
+    return call.name != "submit" or \
+        extract_program(str(call.arguments.get("program", ""))).program is not None
 
 
 def agent(session: Session, examples: list[Example]) -> Generation:
@@ -140,7 +153,8 @@ def agent(session: Session, examples: list[Example]) -> Generation:
     session.add("user", session.render("agent_user"))
     try:
         while session.counts["turns"] < gen.max_turns:
-            if not loop.usable and loop.useless >= gen.fallback_after:
+            if not loop.usable and loop.useless >= gen.fallback_after or \
+                    loop.since_final >= gen.fallback_after:  # stuck: single pass works
                 return _fallback(session, examples)
             if not loop.asked_final and (session.counts["turns"] >= gen.final_after or
                                          loop.repeats >= gen.max_repeats):
@@ -152,14 +166,14 @@ def agent(session: Session, examples: list[Example]) -> Generation:
                 else:
                     session.add("user", final)
             loop.turn()
+            loop.since_final += loop.asked_final
     except _Done as done:
         return done.generation
     best = loop.best_draft()
     if best:
         session.counts["fallback"] = 1
         return session.result(best)
-    return session.result(None, f"max turns ({gen.max_turns}) reached without an accepted "
-                                 "submission", "max_turns")
+    return _fallback(session, examples)
 
 
 def _fallback(session: Session, examples: list[Example]) -> Generation:
