@@ -79,7 +79,8 @@ class ContextBudget:
             return messages, self.completion
         msgs = list(messages)
         keep_head = 2 if len(msgs) > 2 and msgs[0]["role"] == "system" else 1
-        while len(msgs) > keep_head + 2 and not self.fits(msgs, tools):
+        while len(msgs) > keep_head + 2 and not self.fits(
+                _with_note(msgs, len(messages) - len(msgs), keep_head), tools):
             drop = keep_head
             # never leave tool results without the assistant turn that called them
             end = drop + 1
@@ -88,23 +89,21 @@ class ContextBudget:
             del msgs[drop:end]
             if msgs[keep_head]["role"] == "tool":
                 del msgs[keep_head]
-        if self.fits(msgs, tools):
-            return _with_note(msgs, len(messages) - len(msgs), keep_head), self.completion
+        msgs = _with_note(msgs, len(messages) - len(msgs), keep_head)
         room = self.window - self.tokens(msgs, tools)
         if room >= self.min_completion:
-            return _with_note(msgs, len(messages) - len(msgs), keep_head), room
+            return msgs, min(room, self.completion)
         raise ValueError(f"the prompt needs about {self.tokens(msgs, tools)} tokens and the "
                          f"window is {self.window} (llm.context_window); shorten the prompt "
                          "templates or use a model with a larger window")
 
 
-def _with_note(msgs: list[dict], dropped: int, at: int) -> list[dict]:
-    if not dropped:
+def _with_note(msgs: list[dict], dropped: int, keep_head: int) -> list[dict]:
+    """Say in the first user turn that ``dropped`` messages were left out."""
+    at = keep_head - 1
+    if not dropped or msgs[at]["role"] != "user":
         return msgs
-    note = {"role": "user", "content": f"[{dropped} earlier messages left out to fit the "
-                                       "context window]"}
-    if at < len(msgs) and msgs[at]["role"] == "user":  # merge: no two user turns in a row
-        merged = dict(msgs[at])
-        merged["content"] = note["content"] + "\n" + str(merged.get("content") or "")
-        return msgs[:at] + [merged] + msgs[at + 1:]
-    return msgs
+    merged = dict(msgs[at])
+    merged["content"] = (f"{str(merged.get('content') or '').rstrip()}\n[{dropped} earlier "
+                         "messages left out to fit the context window]")
+    return msgs[:at] + [merged] + msgs[at + 1:]

@@ -61,6 +61,7 @@ def make_generator(namespace, fake_logs):
     def make(backend, **kw):
         kw.setdefault("runner", fake_runner.run_program)
         kw.setdefault("logs", fake_logs)
-        return LLMGenerator(backend, namespace=namespace, log_info=fake_runner.log_info, **kw)
+        kw.setdefault("namespace", namespace)
+        return LLMGenerator(backend, log_info=fake_runner.log_info, **kw)
     return make
 

@@ -244,7 +244,9 @@ class ChatBackend:
         """Characters per prompt token seen on this server (the budget's estimate)."""
         chars = len(json.dumps(messages, ensure_ascii=False)) + \
             len(json.dumps(tools or [], ensure_ascii=False))
-        ratio = chars / max(1, input_tokens)
+        if input_tokens < 64:  # too short to tell (or a fake's fixed count)
+            return
+        ratio = min(max(chars / input_tokens, 2.0), 5.0)
         with self._lock:
             self.chars_per_token = ratio if self.chars_per_token is None else \
                 min(self.chars_per_token, ratio)

@@ -23,6 +23,8 @@ class VLLMBackend(ChatBackend):
                  batch_wait_s: float = 0.05, max_concurrency: int = 64, **kw):
         super().__init__(model, max_concurrency=max_concurrency, **kw)
         self.engine_kwargs = dict(engine_kwargs or {})
+        if self.context_window is None and self.engine_kwargs.get("max_model_len"):
+            self.context_window = int(self.engine_kwargs["max_model_len"])
         self.max_batch, self.batch_wait_s = int(max_batch), float(batch_wait_s)
         self._llm = None
         self._queue: queue.Queue = queue.Queue()

@@ -30,6 +30,7 @@ class Session:
         self.failed: dict[str, str] = {}  # normalized program -> its error
         self.last_draft: str | None = None  # the latest program seen, for failure reports
         self.best: str | None = None  # the latest program that ran (possibly empty)
+        self._system: tuple | None = None  # how the system prompt was built (to rebuild it)
 
     # -- conversation ---------------------------------------------------------------------
     def add(self, role: str, content: str, **extra) -> None:
@@ -65,6 +66,9 @@ class Session:
                 backend.context_window = min(window, backend.window() or window)
                 log.info("%s: request over the context window; shrinking to %d tokens",
                          backend.name, backend.context_window)
+                if self._system and self.messages and self.messages[0]["role"] == "system":
+                    self.messages[0]["content"] = self.system_prompt(*self._system[:2],
+                                                                     **self._system[2])
         self.usage.add(resp, backend.cost(resp))
         self.counts["turns"] += 1
         self.messages.append(resp.message())
@@ -81,6 +85,7 @@ class Session:
     def system_prompt(self, template: str, examples: list[Example], **variables) -> str:
         """The system prompt at its largest that fits the budget: the DSL reference shrinks
         by relevance (fewer functions in full), then examples drop by similarity rank."""
+        self._system = (template, examples, variables)
         gen, budget = self.gen, self.budget()
         limit = budget.prompt_limit
         n_funcs = len(gen.function_docs())
