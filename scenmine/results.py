@@ -112,13 +112,21 @@ def counts(dataset: Dataset, programs: dict, submission: dict, failures: list[di
             "n_empty_predictions": n_empty}
 
 
+def failed_program_text(gen) -> str:
+    """A failed prompt's program file: the reason (commented) and its last draft, if any."""
+    reason = "\n".join(f"# {ln}" for ln in str(gen.error).splitlines()) or "#"
+    text = f"# generation failed:\n{reason}\n"
+    draft = getattr(gen, "last_draft", None)  # generations stored before it existed lack it
+    return text + (f"# last draft:\n{draft.rstrip()}\n" if draft else "")
+
+
 def log_artifacts(tracker, run_dir: Path, dataset, programs, executions, submission, failures,
                   evaluation):
     """Programs, per-prompt metrics, failures, submission and evaluator plots."""
     prog_dir = run_dir / "programs"
     prog_dir.mkdir(exist_ok=True)
     for i, (prompt, gen) in enumerate(sorted(programs.items())):
-        body = gen.program if gen.ok else f"# generation failed: {gen.error}\n"
+        body = gen.program if gen.ok else failed_program_text(gen)
         (prog_dir / f"{i:03d}.py").write_text(f"# prompt: {prompt}\n{body}")
     (run_dir / "transcripts.json").write_text(transcripts_json(programs.values()))
     table = per_prompt_table(dataset, programs, executions, submission, evaluation)

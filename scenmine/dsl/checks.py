@@ -20,6 +20,9 @@ TIMESTAMPS = (list, tuple, set, frozenset, dict)  # what a scenario dict's value
 LOG_REFUSED = (dict, list, tuple, set, frozenset, int, float, bool, bytes)
 
 
+_ACCEPTED: set = set()  # handles get_context resolved (bounded)
+
+
 class DSLUsageError(TypeError):
     """A DSL function called with the wrong kind of argument (the message says the fix)."""
 
@@ -44,16 +47,25 @@ def log_handle(value, function: str):
     logs, contexts): obvious non-handles are refused before it, and its own failures are
     turned into the same one-line message. Returns ``value`` unchanged.
     """
+    try:
+        if value in _ACCEPTED:  # the same handle again (every call of a program): no work
+            return value
+    except TypeError:  # unhashable: certainly not a handle
+        pass
     if value is None or isinstance(value, LOG_REFUSED):
         raise DSLUsageError(f"{function}: log_dir must be the log handle `log_dir` the program "
                             f"was given (pass it through unchanged), got {describe(value)}")
+    from scenmine.data.logs import LogLoadError
     from scenmine.dsl.context import get_context
 
     try:
         get_context(value)
-    except (OSError, TypeError, ValueError, KeyError) as exc:
+    except (LogLoadError, OSError, TypeError, ValueError, KeyError) as exc:
         raise DSLUsageError(f"{function}: log_dir must be the log handle `log_dir` the program "
                             f"was given, got {describe(value)} ({type(exc).__name__})") from None
+    if len(_ACCEPTED) > 64:
+        _ACCEPTED.clear()
+    _ACCEPTED.add(value)
     return value
 
 

@@ -5,7 +5,8 @@ import json
 from collections import Counter
 
 SUMMED = ("calls", "cache_hits", "input_tokens", "output_tokens", "cost_usd", "retries",
-          "error_retries", "feedback_rounds", "turns", "tool_calls")
+          "failed_calls", "error_retries", "feedback_rounds", "turns", "tool_calls",
+          "truncated", "repaired", "trimmed")
 
 
 def failure_reason(gen) -> str:
@@ -39,6 +40,7 @@ def usage_summary(generations, prefix: str = "gen_") -> dict:
 def transcripts_json(generations) -> str:
     """Every prompt's program, error, usage and full transcript (a JSON artifact)."""
     return json.dumps([{"prompt": g.prompt, "program": g.program, "error": g.error,
+                        "last_draft": getattr(g, "last_draft", None),
                         "reason": getattr(g, "reason", None), "usage": g.usage,
                         "transcript": g.transcript} for g in generations],
                       indent=1, ensure_ascii=False, default=str)

@@ -200,3 +200,13 @@ def test_local_profile(make_cfg):
 def test_server_model_info_gives_the_window():
     with serve_strict([], n_ctx=8192) as srv:
         assert backend(srv).window() == 8192
+
+
+def test_failed_program_file_keeps_the_reason_and_the_last_draft():
+    from scenmine.generate.base import Generation
+    from scenmine.results import failed_program_text
+    gen = Generation("v", None, "runtime error on training log a:\nNameError: boom",
+                     reason="runtime_error", last_draft=BAD)
+    text = failed_program_text(gen)
+    assert text.startswith("# generation failed:\n# runtime error") and "# NameError" in text
+    assert text.endswith(BAD) and "# last draft:" in text
