@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import glob
 import json
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import fake_openai_server as fo
 import pytest
+from fake_runner import FakeExecResult
 from strict_openai_server import serve_strict
 
 from scenmine.generate.answers import copied, truncated
@@ -91,24 +91,14 @@ def test_truncated_and_copied_answers_of_the_transcripts_are_rejected():
 
 
 # -- the repair loop on the transcripts' runtime-error programs ---------------------------
-@dataclass
-class Result:
-    ok: bool
-    error: str | None = None
-    seconds: float = 0.0
-    scenario: dict | None = None
-    referred: dict = field(default_factory=dict)
-    related: dict = field(default_factory=dict)
-
-
 def in_process_runner(code, log_dir, timeout_s=60.0, **kw):
     """Runs a program on a real log in this process (as the DSL benchmark does)."""
     from scenmine.bench.dsl import run_program
     from scenmine.dsl.scenario import track_dict
     out = run_program(code, Path(log_dir))
     if out["error"]:
-        return Result(False, out["error"], out["seconds"])
-    return Result(True, None, out["seconds"], out["scenario"], track_dict(out["scenario"]))
+        return FakeExecResult(False, out["error"], out["seconds"])
+    return FakeExecResult(True, None, out["seconds"], out["scenario"], track_dict(out["scenario"]))
 
 
 def runtime_error_programs(log_dir) -> list[str]:
