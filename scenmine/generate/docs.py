@@ -55,20 +55,28 @@ class FunctionDoc:
         """Words of the name and summary (for relevance to a description)."""
         return _words(self.name.replace("_", " ") + " " + self.summary)
 
+    def doc_words(self) -> set[str]:
+        """Words of the whole docstring (argument values such as 'BUS' included)."""
+        return _words(self.doc)
+
 
 def _words(text: str) -> set[str]:
     words = set(re.findall(r"[a-z]+", text.lower())) - STOP_WORDS
     return words | {w[:-1] for w in words if w.endswith("s") and len(w) > 3} | \
-        {w[:-3] for w in words if w.endswith("ing") and len(w) > 5}
+        {w[:-3] for w in words if w.endswith("ing") and len(w) > 5} | \
+        {w[:-2] for w in words if w.endswith("ed") and len(w) > 4}
 
 
 def rank_functions(prompt: str, docs: dict[str, FunctionDoc]) -> list[str]:
-    """Function names by relevance to ``prompt`` (shared words with name and summary),
-    the always-needed ones first."""
+    """Function names by relevance to ``prompt`` (words shared with the name and summary
+    count twice, with the rest of the docstring once), the always-needed ones first."""
     want = _words(prompt)
+    order = {name: i for i, name in enumerate(docs)}
 
     def score(name: str) -> tuple:
-        return (name not in ALWAYS_FULL, -len(want & docs[name].words()), list(docs).index(name))
+        d = docs[name]
+        return (name not in ALWAYS_FULL,
+                -(2 * len(want & d.words()) + len(want & d.doc_words())), order[name])
     return sorted(docs, key=score)
 
 

@@ -14,7 +14,10 @@ from pathlib import Path
 import numpy as np
 
 from . import docs
+from .budget import cap_text
 from .extract import extract_program
+
+ERROR_CHARS = 1500  # a runtime error shown to the model (large reprs summarised)
 
 TOOLS = [
     {"name": "list_functions", "description": "List every DSL function with its signature "
@@ -87,7 +90,7 @@ def summarize(res, log_dir, log_info: Callable | None = None) -> dict:
 
 def format_summary(s: dict) -> str:
     if not s["ok"]:
-        return f"log {s['log']}: ERROR\n{s['error']}"
+        return f"log {s['log']}: ERROR\n{cap_text(s['error'], ERROR_CHARS)}"
     if not s["referred_tracks"]:
         return f"log {s['log']}: ran fine, found NOTHING (empty result)"
     extra = ""
@@ -168,7 +171,7 @@ class Toolbox:
                 text = f"unknown tool {name!r}; tools: " + ", ".join(t["name"] for t in TOOLS)
         except Exception as exc:  # noqa: BLE001
             text = f"ERROR in {name}: {type(exc).__name__}: {exc}"
-        return text if len(text) <= self.max_chars else text[:self.max_chars] + "\n[truncated]"
+        return cap_text(text, self.max_chars)
 
 
 def dry_run_cli(argv: list[str], logs: list[str], runner: str | None = None) -> int:

@@ -210,3 +210,25 @@ def test_failed_program_file_keeps_the_reason_and_the_last_draft():
     text = failed_program_text(gen)
     assert text.startswith("# generation failed:\n# runtime error") and "# NameError" in text
     assert text.endswith(BAD) and "# last draft:" in text
+
+
+def test_agent_detects_a_loop_and_asks_for_the_final_program(make_generator):
+    doc = fo.tools(("get_function_doc", {"name": "has_velocity"}))
+    script = [doc, doc, doc, fo.text(fence(GOOD))]
+    with fo.serve(script) as srv:
+        gen = make_generator(backend(srv), strategy="agent").generate("v")
+    assert gen.ok and gen.program == GOOD and len(srv.requests) == 4
+    texts = [str(m["content"]) for m in gen.transcript]
+    assert sum("You already made this call" in t for t in texts) == 2
+    assert any("Stop using tools now" in t for t in texts)
+    assert "fallback_single_pass" not in gen.usage  # the final request was enough
+
+
+def test_reference_shrinks_by_relevance():
+    from scenmine.generate import docs
+    full = docs.reference_text()
+    small = docs.reference_text(prompt="bus in a bus lane", n_full=5)
+    assert len(small) < len(full) / 2
+    assert "on_lane_type(track_candidates, log_dir, lane_type)\n    Objects on a lane" in small
+    assert "- following(track_candidates, related_candidates, log_dir): " in small
+    assert "Example:\n        in_bus_lane = on_lane_type" in docs.get_function_doc("on_lane_type")

@@ -11,9 +11,9 @@ from ..base import Example, Generation
 from ..budget import ContextBudget, cap_text
 from ..extract import Extraction, extract_program
 from ..repair import repair
+from ..tools import ERROR_CHARS
 
 log = logging.getLogger(__name__)
-ERROR_CHARS = 1500  # error and feedback text shown to the model
 
 
 class Session:
