@@ -232,3 +232,14 @@ def test_reference_shrinks_by_relevance():
     assert "on_lane_type(track_candidates, log_dir, lane_type)\n    Objects on a lane" in small
     assert "- following(track_candidates, related_candidates, log_dir): " in small
     assert "Example:\n        in_bus_lane = on_lane_type" in docs.get_function_doc("on_lane_type")
+
+
+def test_a_denser_tokenizer_than_estimated_is_learnt_from_the_refusal(make_generator):
+    """The window is known but the server counts more tokens than the estimate: the refusal
+    ("N in the messages") recalibrates the estimate and the smaller request passes."""
+    from scenmine.dsl import NAMESPACE
+    with serve_strict([fo.text(fence(GOOD))], n_ctx=6144, chars_per_token=1.6) as srv:
+        b = backend(srv, max_tokens=1024)
+        gen = make_generator(b, namespace=NAMESPACE).generate("vehicle turning left")
+    assert gen.ok and len(srv.refused) == 1 and srv.accepted == 1
+    assert b.chars_per_token is not None and b.chars_per_token < 2.5

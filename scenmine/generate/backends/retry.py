@@ -26,6 +26,7 @@ CONTEXT_LENGTH = re.compile(
     r"prompt is too long|requested tokens", re.IGNORECASE)
 VALIDATION = re.compile(r"validation error|input should be|field required|"
                         r"extra inputs are not permitted|invalid_request", re.IGNORECASE)
+PROMPT_TOKENS = re.compile(r"(\d+) (?:tokens )?in the messages", re.IGNORECASE)
 WINDOW_NUMBERS = re.compile(r"(?:maximum context length|context window)(?: of| is)?\s*(\d+)",
                             re.IGNORECASE)
 
@@ -50,6 +51,12 @@ class BackendError(RuntimeError):
     def context_window(self) -> int | None:
         """The model's window when the server said it (context_length errors)."""
         m = WINDOW_NUMBERS.search(str(self))
+        return int(m.group(1)) if m else None
+
+    @property
+    def prompt_tokens(self) -> int | None:
+        """The request's prompt tokens when the server said them ("N in the messages")."""
+        m = PROMPT_TOKENS.search(str(self))
         return int(m.group(1)) if m else None
 
 

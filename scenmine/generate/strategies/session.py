@@ -8,7 +8,7 @@ import time
 from ..answers import copied, normalized, truncated
 from ..backends.base import BackendError, ChatResponse, Usage
 from ..base import Example, Generation
-from ..budget import ContextBudget, cap_text
+from ..budget import ContextBudget, cap_text, message_chars
 from ..extract import Extraction, extract_program
 from ..repair import repair
 from ..tools import ERROR_CHARS
@@ -64,6 +64,11 @@ class Session:
                 window = exc.context_window or (self.budget().tokens(msgs, tools) +
                                                 max_tokens) * 3 // 4
                 backend.context_window = min(window, backend.window() or window)
+                # the estimate was too optimistic: count more tokens per character from now
+                seen = exc.prompt_tokens
+                ratio = message_chars(msgs, tools) / seen if seen else \
+                    self.budget().chars_per_token * 0.75
+                backend.chars_per_token = max(1.5, min(ratio, backend.chars_per_token or ratio))
                 log.info("%s: request over the context window; shrinking to %d tokens",
                          backend.name, backend.context_window)
                 if self._system and self.messages and self.messages[0]["role"] == "system":
