@@ -2,6 +2,7 @@
 budget, answer checks, replay of failures, and the local-server profile."""
 from __future__ import annotations
 
+import json
 import threading
 
 import fake_openai_server as fo
@@ -30,6 +31,12 @@ def fence(code: str) -> str:
     return f"```python\n{code}```"
 
 
+def submit_text(program: str) -> str:
+    """A submit call written as text, as small models write it."""
+    return "```json\n" + json.dumps({"name": "submit", "arguments": {"program": program}}) + \
+        "\n```"
+
+
 def test_native_tool_conversation_passes_a_strict_server(make_generator):
     script = [fo.tools(("get_function_doc", {"name": "has_velocity"})),
               fo.tools(("dry_run", {"program": GOOD})), fo.tools(("submit", {"program": GOOD}))]
@@ -44,10 +51,8 @@ def test_native_tool_conversation_passes_a_strict_server(make_generator):
 
 
 def test_text_mode_describes_the_tools_and_sends_none(make_generator):
-    call = '```json\n{"name": "submit", "arguments": {"program": %s}}\n```'
-    import json
     script = [fo.text('functions.get_function_doc: {"name": "has_velocity"}'),
-              fo.text(call % json.dumps(GOOD))]
+              fo.text(submit_text(GOOD))]
     with serve_strict(script) as srv:
         gen = make_generator(backend(srv), strategy="agent", tools="text").generate("x")
     assert gen.ok and gen.program == GOOD and srv.refused == []
@@ -243,3 +248,28 @@ def test_a_denser_tokenizer_than_estimated_is_learnt_from_the_refusal(make_gener
         gen = make_generator(b, namespace=NAMESPACE).generate("vehicle turning left")
     assert gen.ok and len(srv.refused) == 1 and srv.accepted == 1
     assert b.chars_per_token is not None and b.chars_per_token < 2.5
+
+
+def test_backend_without_native_tools_gets_text_tools(make_generator):
+    """A text-only backend (vllm's offline engine) runs the agent with tools described in the
+    prompt; one that runs its own loop (claude_code) gets a single-pass prompt."""
+    from scenmine.generate.backends.base import ChatBackend, ChatResponse
+
+    class TextOnly(ChatBackend):
+        supports_tools = False
+
+        def __init__(self, answers, **kw):
+            super().__init__("m", **kw)
+            self.answers, self.seen = list(answers), []
+
+        def _call(self, messages, tools):
+            self.seen.append((messages, tools))
+            return ChatResponse(text=self.answers.pop(0))
+
+    b = TextOnly(['functions.list_categories:', submit_text(GOOD)])
+    gen = make_generator(b, strategy="agent").generate("v")
+    assert gen.ok and gen.program == GOOD and all(t is None for _, t in b.seen)
+    assert "Call a tool by answering" in b.seen[0][0][0]["content"]
+    own_loop = TextOnly([fence(GOOD)])
+    own_loop.text_tools = False
+    assert make_generator(own_loop, strategy="agent").generate("v").usage["turns"] == 1

@@ -123,7 +123,8 @@ class ChatBackend:
     """
 
     name = "chat"
-    supports_tools = True
+    supports_tools = True  # native tool calling
+    text_tools = True  # the agent may describe tools in the prompt when there is no native way
     config_key = "llm.base_url"  # what to change when the server cannot be reached
 
     def __init__(self, model: str | None = None, *, temperature: float = 0.0,

@@ -33,6 +33,7 @@ class ClaudeCodeBackend(ChatBackend):
 
     name = "claude_code"
     supports_tools = False  # it runs its own tool loop inside the CLI
+    text_tools = False  # so the agent hands it one single-pass prompt
     config_key = "llm.command"
 
     def __init__(self, model: str | None = None, command: str = "claude",

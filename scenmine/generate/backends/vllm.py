@@ -13,7 +13,7 @@ from .base import BackendError, ChatBackend, ChatResponse
 
 
 class VLLMBackend(ChatBackend):
-    """``vllm.LLM(model, **engine_kwargs)``; text only (the agent falls back to single pass)."""
+    """``vllm.LLM(model, **engine_kwargs)``; text only (the agent describes its tools in the prompt)."""
 
     name = "vllm"
     supports_tools = False

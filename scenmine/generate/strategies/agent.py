@@ -8,8 +8,11 @@ identical call is answered with a reminder instead of being run again, and after
 When turns run out, the best draft that ran cleanly (dry run or submission) is submitted;
 when the first ``fallback_after`` answers hold no usable tool call or program, when
 ``fallback_after`` turns after the final request bring no program, or when turns run out
-without a draft, the prompt falls back to single pass (a fresh conversation). Submissions are checked like single-pass answers
-(``max_error_retries`` rejections), then optionally shown execution feedback once per round.
+without a draft, the prompt falls back to single pass (a fresh conversation). Submissions
+are checked like single-pass answers (``max_error_retries`` rejections), then optionally shown
+execution feedback once per round. Backends without native tool calling (vllm's offline
+engine) get the tools described in the prompt; claude_code, which runs its own loop, gets a
+single-pass prompt.
 """
 from __future__ import annotations
 
@@ -141,8 +144,8 @@ def _usable(call) -> bool:
 def agent(session: Session, examples: list[Example]) -> Generation:
     gen = session.gen
     mode = gen.tools_mode
-    if not gen.backend.supports_tools:
-        if mode == "native":
+    if not gen.backend.supports_tools:  # vllm's offline engine: tools as text, or single pass
+        if mode == "native" or not gen.backend.text_tools:
             return single_pass(session, examples)
         mode = "text"
     loop = _Loop(session, mode)
