@@ -94,3 +94,21 @@ def test_vllm_backend_batches_and_reads_logprobs():
     assert [len(b) for b in llm.batches] == [2, 1]
     assert answers[0].p_yes == pytest.approx(0.875) and answers[2].p_yes == pytest.approx(0.0)
     assert llm.batches[0][0][-1]["content"][0]["image_url"]["url"].startswith("data:image/jpeg;base64,")
+
+
+def test_openai_backend_uses_the_shared_retry_policy():
+    """Validation errors and other 4xx fail at once; transient errors are retried."""
+    import sys
+    from pathlib import Path
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fakes"))
+    import fake_openai_server as fo
+
+    with fo.serve([fo.error(500, "1 validation error: Input should be a valid string")] * 3) as srv:
+        vlm = build_backend({"name": "openai", "model": "m", "base_url": srv.url + "/v1",
+                             "max_retries": 2})
+        ans = vlm.answer([_req()])[0]
+    assert math.isnan(ans.p_yes) and "HTTP 500" in ans.raw and len(srv.requests) == 1
+    with fo.serve([fo.error(503), fo.text("Yes.")]) as srv:
+        vlm = build_backend({"name": "openai", "model": "m", "base_url": srv.url + "/v1",
+                             "max_retries": 2, "logprobs": False})
+        assert vlm.answer([_req()])[0].p_yes == 1.0 and len(srv.requests) == 2
