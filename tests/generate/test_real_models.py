@@ -157,12 +157,14 @@ def real_model(folder_agent: str = "agent_default"):
 
 @pytest.mark.parametrize("folder", ["agent_default", "agent_fc_patched"])
 def test_agent_on_the_real_pairs_against_a_strict_server(folder, make_generator):
+    from scenmine.dsl import NAMESPACE
     script, prompts = real_model(folder)
     with serve_strict(script, n_ctx=8192) as srv:
         backend = OpenAIBackend("qwen2.5-coder-1.5b", base_url=f"{srv.url}/v1",
                                 api_key_env=None, max_retries=0, max_tokens=1024,
                                 tool_choice="auto")
-        gens = [make_generator(backend, strategy="agent").generate(p) for p in prompts]
+        gens = [make_generator(backend, strategy="agent", namespace=NAMESPACE).generate(p)
+                for p in prompts]
     assert srv.refused == []
     assert [g.prompt for g in gens if not g.ok] == []
     assert backend.context_window == 8192  # from GET /models
