@@ -24,6 +24,13 @@ class Generate:
     feedback_rounds: int = key("rounds of execution feedback", ge=0)
     check_on_log: bool = key("run each draft on one training log to catch runtime errors")
     max_turns: int = key("agent turns", ge=1)
+    tools: Literal["native", "text", "auto"] = key(
+        "agent tool calls: native, written as text (tools described in the prompt), or both")
+    final_after: int | None = key("agent turns before the final program is asked for "
+                                  "(null: max_turns - 2)", ge=1)
+    max_repeats: int = key("repeated identical calls or answers before the final request", ge=1)
+    fallback_after: int = key("agent answers without a usable call or program (or turns after "
+                              "the final request) before falling back to single pass", ge=1)
     dry_run_timeout_s: float = key("seconds per dry run", gt=0)
     dry_run_logs: list[str] = key("extra or explicit training logs for dry runs")
     concurrency: int = key("prompts generated at once", ge=1)
@@ -45,6 +52,12 @@ class Prompts:
     agent_nudge: str = key()
     agent_rejected: str = key()
     agent_feedback: str = key()
+    truncated: str = key("re-prompt after a cut-off answer")
+    agent_repeat: str = key("answer to a repeated identical tool call")
+    agent_final: str = key("request for the final program (loop or turn limit)")
+    guides: list[str] = key("guidance templates added to the system prompts")
+    scenario_dicts: str = key("guidance: how scenario dicts work")
+    matching: str = key("guidance: how answers are matched and scored")
     examples: list[dict[str, str]] = key("built-in few-shot examples: {prompt, program}")
 
 

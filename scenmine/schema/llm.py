@@ -47,6 +47,10 @@ class ChatLLM:
     price_input_per_mtok: float | None = key("USD per million input tokens", ge=0)
     price_output_per_mtok: float | None = key("USD per million output tokens", ge=0)
     cache_dir: str | None = key("answer cache folder (default: generate.cache_dir)", optional=True)
+    context_window: int | None = key("the model's window in tokens (null: ask the server, else "
+                                     "learnt from a refusal)", ge=1, optional=True)
+    tool_choice: Literal["auto", "required", "none"] | None = key(
+        "sent with tool schemas when set (null: not sent)", optional=True)
 
 
 @dataclass
