@@ -6,7 +6,7 @@ from collections import Counter
 
 SUMMED = ("calls", "cache_hits", "input_tokens", "output_tokens", "cost_usd", "retries",
           "failed_calls", "error_retries", "feedback_rounds", "turns", "tool_calls",
-          "truncated", "repaired", "trimmed")
+          "truncated", "repaired", "trimmed", "fallbacks")
 
 
 def failure_reason(gen) -> str:

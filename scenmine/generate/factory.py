@@ -32,19 +32,20 @@ def build_generator(cfg, logs=(), runner: Callable | str | None = None) -> Gener
             _get(cfg, "llm.cache_dir") is None and "replay" not in str(cfg.llm._target_).lower():
         kwargs["cache_dir"] = str(_get(g, "cache_dir"))
     obj = instantiate(cfg.llm, **kwargs, _convert_="all")
-    if not isinstance(obj, ChatBackend):
-        return obj
     logs = [str(p) for p in (logs or _get(g, "dry_run_logs", []) or [])]
+    if not isinstance(obj, ChatBackend):
+        return with_augmentation(obj, cfg, logs, runner)
     if logs and hasattr(obj, "set_dry_run_logs"):
         obj.set_dry_run_logs(logs)
     needs_runner = bool(logs) and (int(_get(g, "execution_feedback", 0) or 0) > 0 or
-                                   _get(g, "strategy") == "agent" or _get(g, "check_on_log", True))
+                                   _get(g, "strategy") in ("agent", "decompose") or
+                                   _get(g, "check_on_log", True))
     try:
         run = load_runner(runner) if needs_runner else None
     except ImportError:
         run = None  # the execute module is missing: no dry runs, generation still works
     fewshot = _get(g, "fewshot", {})
-    return LLMGenerator(
+    return with_augmentation(LLMGenerator(
         obj, strategy=_get(g, "strategy", "single_pass"),
         prompts=Prompts(_get(cfg, "prompts", None)),
         max_error_retries=_get(g, "max_error_retries", 2),
@@ -54,7 +55,39 @@ def build_generator(cfg, logs=(), runner: Callable | str | None = None) -> Gener
         runner=run, logs=logs, dry_run_timeout_s=_get(g, "dry_run_timeout_s", 60),
         check_on_log=_get(g, "check_on_log", True), concurrency=_get(g, "concurrency", 4),
         tools=_get(g, "tools", "auto"), final_after=_get(g, "final_after", None),
-        max_repeats=_get(g, "max_repeats", 2), fallback_after=_get(g, "fallback_after", 2))
+        max_repeats=_get(g, "max_repeats", 2), fallback_after=_get(g, "fallback_after", 2)),
+        cfg, logs, run)
+
+
+def augment_k(cfg) -> int:
+    """How many rewrites ``generate.augment`` asks for (0: augmentation off)."""
+    return int(_get(cfg, "generate.augment.k", 0) or 0)
+
+
+def with_augmentation(generator, cfg, logs: list[str], runner=None):
+    """``generator`` wrapped in an AugmentedGenerator when ``generate.augment.k`` > 0."""
+    k = augment_k(cfg)
+    if k <= 0:
+        return generator
+    from .augment import AugmentedGenerator, LLMParaphraser, RulesParaphraser
+    from .tools import load_runner
+
+    a = _get(cfg, "generate.augment", {})
+    kind = _get(a, "paraphraser", "auto")
+    chat = isinstance(getattr(generator, "backend", None), ChatBackend)
+    if kind == "llm" or (kind == "auto" and chat):
+        if not chat:
+            raise ValueError("generate.augment.paraphraser=llm needs a chat backend (llm=openai, "
+                             "anthropic, ...); use paraphraser=rules with llm=rules")
+        paraphraser = LLMParaphraser(generator.backend, generator.prompts)
+    else:
+        paraphraser = RulesParaphraser()
+    run = None
+    if logs and _get(a, "combine", "vote") == "vote":
+        run = runner if callable(runner) else load_runner(runner)
+    return AugmentedGenerator(generator, paraphraser, k=k, combine=_get(a, "combine", "vote"),
+                              run=run, logs=logs[:int(_get(a, "vote_logs", 3))],
+                              timeout_s=float(_get(cfg, "generate.dry_run_timeout_s", 60)))
 
 
 def is_chat_backend(cfg) -> bool:

@@ -13,7 +13,7 @@ from scenmine.data.dataset import load_dataset
 from scenmine.execute.runner import wait_interruptibly
 from scenmine.generate.backends.base import BackendError
 from scenmine.generate.base import Generation
-from scenmine.generate.factory import build_generator, is_chat_backend
+from scenmine.generate.factory import augment_k, build_generator, is_chat_backend
 from scenmine.store import Store, content_hash
 
 
@@ -28,8 +28,8 @@ def training_logs(cfg) -> list[Path]:
 
 def generator_for_run(cfg, logs: list[Path] | None = None):
     """The configured code generator, with the training logs for dry runs and feedback."""
-    if logs is None:  # only chat backends dry-run on logs; the rules parser needs none
-        logs = training_logs(cfg) if is_chat_backend(cfg) else []
+    if logs is None:  # chat backends dry-run on logs, augmentation votes on them
+        logs = training_logs(cfg) if is_chat_backend(cfg) or augment_k(cfg) else []
     return build_generator(cfg, logs=logs)
 
 

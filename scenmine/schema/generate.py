@@ -15,10 +15,21 @@ class FewShot:
 
 
 @dataclass
+class Augment:
+    k: int = key("rewrites per description (0: augmentation off)", ge=0, le=16)
+    paraphraser: Literal["auto", "llm", "rules"] = key(
+        "who rewrites: the chat model (llm), fixed rewordings (rules), or llm when there is one")
+    combine: Literal["vote", "first"] = key(
+        "keep the program the others agree with on training logs, or the first that works")
+    vote_logs: int = key("training logs the candidate programs run on to vote", ge=1)
+
+
+@dataclass
 class Generate:
     """How programs are generated (scenmine.generate.build_generator); ignored by llm=rules."""
 
-    strategy: Literal["single_pass", "agent"] = key("one answer per prompt, or a tool-calling agent loop")
+    strategy: Literal["single_pass", "agent", "decompose"] = key(
+        "one answer per prompt, a tool-calling agent loop, or decomposer -> atom selector -> coder")
     max_error_retries: int = key("re-prompts with the error (syntax, static check, runtime)", ge=0)
     execution_feedback: int = key("training logs the draft runs on and is shown (0: off)", ge=0)
     feedback_rounds: int = key("rounds of execution feedback", ge=0)
@@ -37,6 +48,7 @@ class Generate:
     cache: bool = key("reuse answers by content hash")
     cache_dir: str = key("answer cache folder")
     fewshot: FewShot = key("few-shot examples")
+    augment: Augment = key("semantics-preserving prompt augmentation")
 
 
 @dataclass
@@ -58,6 +70,13 @@ class Prompts:
     guides: list[str] = key("guidance templates added to the system prompts")
     scenario_dicts: str = key("guidance: how scenario dicts work")
     matching: str = key("guidance: how answers are matched and scored")
+    decompose_system: str = key("decompose strategy: split a description into parts (JSON)")
+    decompose_user: str = key()
+    select_system: str = key("decompose strategy: pick atoms for each part (JSON)")
+    select_user: str = key()
+    decompose_coder: str = key("decompose strategy: the coder's user prompt")
+    paraphrase_system: str = key("generate.augment: ask for k rewrites (JSON list)")
+    paraphrase_user: str = key()
     examples: list[dict[str, str]] = key("built-in few-shot examples: {prompt, program}")
 
 

@@ -1,4 +1,4 @@
-"""LLM generators: a chat backend + a strategy (``single_pass`` or ``agent``)."""
+"""LLM generators: a chat backend + a strategy (``single_pass``, ``agent`` or ``decompose``)."""
 from __future__ import annotations
 
 import logging
@@ -11,11 +11,13 @@ from ..base import Example, Generation
 from ..prompts import Prompts, select_examples
 from ..tools import Toolbox
 from .agent import agent
+from .decompose import decompose
 from .session import Session
 from .single_pass import single_pass
 
 log = logging.getLogger(__name__)
-STRATEGIES: dict[str, Callable] = {"single_pass": single_pass, "agent": agent}
+STRATEGIES: dict[str, Callable] = {"single_pass": single_pass, "agent": agent,
+                                   "decompose": decompose}
 
 
 class LLMGenerator:
@@ -111,4 +113,4 @@ class LLMGenerator:
             return list(pool.map(lambda p: self.generate(p, examples), prompts))
 
 
-__all__ = ["STRATEGIES", "LLMGenerator", "agent", "single_pass"]
+__all__ = ["STRATEGIES", "LLMGenerator", "agent", "decompose", "single_pass"]

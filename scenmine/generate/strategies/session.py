@@ -31,6 +31,7 @@ class Session:
         self.last_draft: str | None = None  # the latest program seen, for failure reports
         self.best: str | None = None  # the latest program that ran (possibly empty)
         self._system: tuple | None = None  # how the system prompt was built (to rebuild it)
+        self.side_calls: list[dict] = []  # one-off calls beside the conversation (steps)
 
     # -- conversation ---------------------------------------------------------------------
     def add(self, role: str, content: str, **extra) -> None:
@@ -79,6 +80,17 @@ class Session:
         self.messages.append(resp.message())
         return resp
 
+    def ask_aside(self, step: str, messages: list[dict]) -> str:
+        """One call outside the conversation (a planning step): counted, kept in the
+        transcript under ``step``, its text returned."""
+        backend = self.gen.backend
+        resp = backend.chat(list(messages))
+        self.usage.add(resp, backend.cost(resp))
+        self.counts["turns"] += 1
+        self.side_calls.append({"step": step, "messages": list(messages),
+                                "answer": resp.text})
+        return resp.text
+
     def render(self, name: str, **variables) -> str:
         prompts = self.gen.prompts
         guides = [prompts.render(g, prompt=self.prompt).strip()
@@ -87,19 +99,22 @@ class Session:
         return prompts.render(name, prompt=self.prompt, guides=guides,
                               screening_feedback=self.screening_feedback, **variables)
 
-    def system_prompt(self, template: str, examples: list[Example], **variables) -> str:
+    def system_prompt(self, template: str, examples: list[Example],
+                      reference: str | None = None, **variables) -> str:
         """The system prompt at its largest that fits the budget: the DSL reference shrinks
-        by relevance (fewer functions in full), then examples drop by similarity rank."""
+        by relevance (fewer functions in full), then examples drop by similarity rank. A
+        given ``reference`` (already a selection) is kept whole; only examples drop."""
         self._system = (template, examples, variables)
         gen, budget = self.gen, self.budget()
         limit = budget.prompt_limit
         n_funcs = len(gen.function_docs())
         levels = [(None, len(examples))] + [(n, len(examples)) for n in (12, 8, 5, 3, 0)
-                                           if n < n_funcs] + \
+                                           if n < n_funcs and reference is None] + \
             [(0, k) for k in range(len(examples) - 1, -1, -1)]
         text = ""
         for n_full, k in levels:
-            text = self.render(template, dsl_reference=gen.reference(self.prompt, n_full),
+            text = self.render(template, dsl_reference=reference if reference is not None
+                               else gen.reference(self.prompt, n_full),
                                examples=examples[:k], **variables)
             self.examples = examples[:k]
             if limit is None or budget.tokens([{"content": text}, {"content": self.prompt}]) \
@@ -202,7 +217,9 @@ class Session:
         usage = self.usage.as_dict()
         usage["seconds"] = time.perf_counter() - self.t0
         usage.update(self.counts)
+        transcript = [{"role": "step", "step": c["step"], "messages": c["messages"],
+                       "content": c["answer"]} for c in self.side_calls] + self.messages
         gen = Generation(self.prompt, program if error is None else None, error,
-                         transcript=self.messages, usage=usage, reason=reason)
+                         transcript=transcript, usage=usage, reason=reason)
         gen.last_draft = self.last_draft if error is not None else None
         return gen

@@ -35,11 +35,15 @@ def repair_loop(session: Session, program, err, reason) -> tuple:
     return program, err, reason
 
 
-def single_pass(session: Session, examples: list[Example]) -> Generation:
+def single_pass(session: Session, examples: list[Example], reference: str | None = None,
+                user: str = "user", **variables) -> Generation:
+    """One answer, repaired with the error up to ``max_error_retries`` times. ``reference``
+    replaces the DSL reference (the decompose strategy passes its selected atoms); ``user``
+    names the user template, ``variables`` go to it."""
     gen = session.gen
-    session.add("system", session.system_prompt("system", examples,
+    session.add("system", session.system_prompt("system", examples, reference=reference,
                                                 categories=gen.categories()))
-    session.add("user", session.render("user"))
+    session.add("user", session.render(user, **variables))
     program, err, reason = repair_loop(session, *session.check_answer(session.ask()))
     if err is not None:
         return session.result(None, err, reason)
