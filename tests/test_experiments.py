@@ -55,8 +55,8 @@ def sweep_result(tmp_path_factory, mini_root: Path) -> dict:
     """Run ``python -m scenmine -m +exp=A,B ...`` once per session; its store and runs."""
     if "root" not in _SWEEP:
         root = tmp_path_factory.mktemp("sweep")
-        args = ["-m", f"+exp={','.join(SWEEP_OVERLAYS)}",  # +exp= is accepted as exp= *quick_args(root, mini_root),
-                f"hydra.sweep.dir={root / 'multirun'}"]
+        args = ["-m", f"+exp={','.join(SWEEP_OVERLAYS)}",  # +exp= is accepted as exp=
+                *quick_args(root, mini_root), f"hydra.sweep.dir={root / 'multirun'}"]
         proc = run_scenmine(args, cwd=root)
         assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-5000:]
         from scenmine import track
