@@ -8,24 +8,18 @@ from .core import Group, key
 
 
 @dataclass
-class ScreeningOff:
-    """screening=off: no screening; an earlier library can still be used."""
+class Screening:
+    """Training-set screening (screening=default) builds the few-shot library; screening=off
+    keeps the same settings and screens nothing (an earlier library can still be used)."""
 
-    name: Literal["off"] = key()
+    name: Literal["default", "off"] = key()
     library: str | None = key("library.jsonl, run folder or MLflow run id to use instead of screening")
     threshold: float = key("TS-BA a program needs on its training logs", ge=0, le=1)
     max_iterations: int = key("generations per prompt, the first included", ge=1)
-
-
-@dataclass
-class Screening(ScreeningOff):
-    """screening=default: training-set screening builds the few-shot library."""
-
-    name: Literal["default"] = key()
     split: Literal["train", "val", "test"] = key("dataset split screened")
     max_prompts: int | None = key("screen only the first N training prompts", ge=1)
     stop_on_repeat: bool = key("stop a prompt when the generator repeats a program")
     dataset: dict[str, Any] = key("overrides of the dataset config for screening")
 
 
-SCHEMA = Group("name", {"off": ScreeningOff, "default": Screening})
+SCHEMA = Group("name", {"default": Screening, "off": Screening})

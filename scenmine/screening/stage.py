@@ -365,8 +365,16 @@ def build_library(cfg, store, tracker, failures, generator=None) -> Library | No
         tracker.set_tags({"screening.library": str(spec)})
         return library
     if scfg.name == "off":
-        if scfg.get("threshold") != 0.8 or scfg.get("max_iterations") != 5:
+        if _overridden("screening.threshold", "screening.max_iterations"):
             log.warning("screening is off, so screening.threshold / max_iterations change "
                         "nothing; add screening=default (or +exp=full) to screen")
         return None
     return screen(cfg, store, tracker, failures, generator).library
+
+
+def _overridden(*keys: str) -> bool:
+    """Whether this run's command line sets any of ``keys``."""
+    from hydra.core.hydra_config import HydraConfig
+    if not HydraConfig.initialized():
+        return False
+    return any(o.split("=", 1)[0].lstrip("+~") in keys for o in HydraConfig.get().overrides.task)
