@@ -112,11 +112,11 @@ def _log_folders(logs_dir: Path, key: str) -> dict[str, Path]:
     logs = {p.name: p for p in sorted(logs_dir.iterdir()) if p.is_dir()}
     if not logs:
         raise DatasetError(f"{key}: {logs_dir} holds no log folders")
-    if not any(_is_log(p) for p in logs.values()):
+    if not any(_is_log(p) for p in logs.values()):  # unreadable logs fail their own pairs
         inner = [p for p in logs.values() if any(_is_log(q) for q in p.iterdir() if q.is_dir())]
-        hint = (f"; did you mean {key}={inner[0]}?" if inner else
-                f" (a log folder holds {POSE_FILE} and map/)")
-        raise DatasetError(f"{key}: none of the folders in {logs_dir} is an Argoverse 2 log{hint}")
+        if inner:
+            raise DatasetError(f"{key}: none of the folders in {logs_dir} is an Argoverse 2 log; "
+                               f"did you mean {key}={inner[0]}?")
     return logs
 
 
