@@ -1,9 +1,12 @@
 """Configuration checks and helpers shared by the stages."""
 from __future__ import annotations
 
+import copy
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import OmegaConf
 
 from scenmine import schema
 from scenmine.schema import ConfigError
@@ -11,9 +14,19 @@ from scenmine.schema import ConfigError
 __all__ = ["ConfigError", "cfg_dict", "check_config"]
 
 
-def cfg_dict(node) -> dict:
-    """A config node as a plain dict (resolved)."""
-    return OmegaConf.to_container(node, resolve=True) if isinstance(node, DictConfig) else dict(node)
+def cfg_dict(node: Any) -> Any:
+    """A config node as plain, resolved Python data (the one config-to-dict helper).
+
+    DictConfig -> dict, ListConfig -> list; plain mappings and lists are deep copies (so the
+    caller may change them); anything else (None, a number, a string) is returned as it is.
+    """
+    if OmegaConf.is_config(node):
+        return OmegaConf.to_container(node, resolve=True)
+    if isinstance(node, Mapping):
+        return copy.deepcopy(dict(node))
+    if isinstance(node, (list, tuple)):
+        return copy.deepcopy(list(node))
+    return node
 
 
 def check_config(cfg) -> None:

@@ -9,14 +9,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from omegaconf import DictConfig, OmegaConf
+from scenmine.config import cfg_dict
 
 MAX_PARAM_CHARS = 500
 
 
 def flatten(cfg: Any, prefix: str = "") -> dict[str, str]:
     """Nested config -> ``{"a.b.c": "value"}`` with values cut to MLflow's limits."""
-    data = OmegaConf.to_container(cfg, resolve=True) if isinstance(cfg, DictConfig) else cfg
+    data = cfg_dict(cfg)
     out: dict[str, str] = {}
     if isinstance(data, dict):
         for key, value in data.items():

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 
 import jinja2
 
+from scenmine.config import cfg_dict
 from scenmine.resources import PROMPTS_DIR
 
 from .base import Example
@@ -16,23 +17,13 @@ _env = jinja2.Environment(undefined=jinja2.StrictUndefined, trim_blocks=True,
                           lstrip_blocks=True, autoescape=False)
 
 
-def _plain(obj):
-    try:
-        from omegaconf import DictConfig, ListConfig, OmegaConf
-        if isinstance(obj, (DictConfig, ListConfig)):
-            return OmegaConf.to_container(obj, resolve=True)
-    except ImportError:
-        pass
-    return obj
-
-
 class Prompts:
     """Named templates; missing names fall back to conf/prompts/default.yaml."""
 
     def __init__(self, templates: Mapping | None = None):
         import yaml
         base = yaml.safe_load((PROMPTS_DIR / "default.yaml").read_text())
-        self.templates = {**base, **{k: v for k, v in (_plain(templates) or {}).items()
+        self.templates = {**base, **{k: v for k, v in (cfg_dict(templates) or {}).items()
                                      if v is not None}}
 
     @property

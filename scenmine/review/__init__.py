@@ -19,10 +19,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from omegaconf import DictConfig, OmegaConf
-
+from scenmine.config import cfg_dict
+from scenmine.hashing import content_hash
 from scenmine.review import static
-from scenmine.store import content_hash
 
 log = logging.getLogger("scenmine")
 REVIEW_VERSION = "1"
@@ -43,12 +42,8 @@ class ReviewRecord:
         return self.after != self.before
 
 
-def _plain(node):
-    return OmegaConf.to_container(node, resolve=True) if isinstance(node, DictConfig) else node
-
-
 def _autofix(rcfg):
-    value = _plain(rcfg.autofix)
+    value = cfg_dict(rcfg.autofix)
     return True if value is True or value == "all" else tuple(value or ())
 
 
@@ -108,7 +103,7 @@ def review_programs(cfg, programs: dict, store, tracker, failures) -> dict:
     rcfg = cfg.reviewer
     autofix = _autofix(rcfg)
     reviewer = build_llm_reviewer(cfg) if name == "llm" else None
-    settings = (REVIEW_VERSION, _plain(rcfg))
+    settings = (REVIEW_VERSION, cfg_dict(rcfg))
     records: dict[str, ReviewRecord] = {}
     todo = []
     for prompt, gen in programs.items():

@@ -1,14 +1,13 @@
 """Plain records shared by the verifier stage: the pair to verify and hashing helpers."""
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
+
+from scenmine.hashing import content_hash
 
 # Relational DSL functions (shared/docs/scenario-dsl.md): a program calling any is "relational".
 RELATIONAL_FUNCTIONS = (
@@ -43,19 +42,13 @@ class PairPrediction:
         return any(len(ts) for ts in self.related.values())
 
 
-def sha(obj: Any, n: int = 16) -> str:
-    """Stable short hash of a JSON-able object (dict keys sorted)."""
-    text = json.dumps(obj, sort_keys=True, default=str, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()[:n]
-
-
 def program_hash(program: str | None) -> str:
     """Hash of a program's text (whitespace at the ends ignored)."""
-    return sha((program or "").strip())
+    return content_hash((program or "").strip(), length=16)
 
 
 def evidence_hash(referred: dict, related: dict) -> str:
     """Hash of the referred/related timestamps a pair's evidence is rendered from."""
     def norm(d: dict) -> dict:
         return {str(k): [int(t) for t in np.sort(np.asarray(v, dtype=np.int64))] for k, v in d.items()}
-    return sha([norm(referred), norm(related)])
+    return content_hash(norm(referred), norm(related), length=16)

@@ -4,6 +4,8 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from scenmine.config import cfg_dict
+
 from .base import VLMAnswer, VLMBackend, VLMRequest, p_yes_from_logprobs, parse_answer
 
 BACKENDS = {
@@ -14,20 +16,9 @@ BACKENDS = {
 }
 
 
-def _plain(cfg: Any) -> dict:
-    try:
-        from omegaconf import OmegaConf
-
-        if OmegaConf.is_config(cfg):
-            return OmegaConf.to_container(cfg, resolve=True)
-    except ImportError:  # pragma: no cover
-        pass
-    return dict(cfg or {})
-
-
 def build_backend(cfg: Any) -> VLMBackend:
     """Backend from a ``conf/vlm/*.yaml`` mapping: ``_target_`` (a class path) or ``name``."""
-    d = _plain(cfg)
+    d = cfg_dict(cfg) or {}
     target = d.pop("_target_", None) or BACKENDS[d.get("name", "none")]
     d.pop("name", None)
     module, _, attr = target.rpartition(".")
