@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import copy
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,16 @@ def cfg_dict(node: Any) -> Any:
     if isinstance(node, (list, tuple)):
         return copy.deepcopy(list(node))
     return node
+
+
+def register_resolvers() -> None:
+    """``${pid:}``: this process's id, cached in the config (and copied into every job of a
+    sweep, as Hydra does for ``${now:...}``), so that two runs started in the same second get
+    different folders (``hydra.run.dir``)."""
+    OmegaConf.register_new_resolver("pid", lambda: str(os.getpid()), use_cache=True, replace=True)
+
+
+register_resolvers()
 
 
 def check_config(cfg) -> None:

@@ -92,6 +92,8 @@ def run(cfg: DictConfig, run_dir: str | Path) -> RunResult:
                             for p, r in dataset.skipped_prompts.items()]
     start = time.perf_counter()
     with track.start_run(cfg.tracking, run_name=cfg.tracking.get("run_name")) as tracker:
+        track.close_abandoned(tracker, run_dir, cfg.get("resume"))  # e.g. killed with SIGKILL
+        track.record_run(tracker, run_dir)
         tracker.log_params(track.flatten(cfg))
         tracker.log_text(OmegaConf.to_yaml(cfg, resolve=True), "config.yaml")
         tracker.set_tags({"dataset": dataset.name, "split": dataset.split,
