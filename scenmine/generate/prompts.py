@@ -1,15 +1,13 @@
 """Prompt templates (Jinja2 strings from conf/prompts/*.yaml) and few-shot selection."""
 from __future__ import annotations
 
-import math
-import re
-from collections import Counter
 from collections.abc import Mapping
 
 import jinja2
 
 from scenmine.config import cfg_dict
 from scenmine.resources import PROMPTS_DIR
+from scenmine.retrieval import rank
 
 from .base import Example
 
@@ -37,27 +35,8 @@ class Prompts:
         return _env.from_string(text).render(**variables).strip() + "\n"
 
 
-def _tokens(text: str) -> Counter:
-    return Counter(re.findall(r"[a-z]+", text.lower()))
-
-
-def _cosine(a: Counter, b: Counter) -> float:
-    dot = sum(a[t] * b[t] for t in a.keys() & b.keys())
-    na, nb = math.sqrt(sum(v * v for v in a.values())), math.sqrt(sum(v * v for v in b.values()))
-    return dot / (na * nb) if na and nb else 0.0
-
-
 def select_examples(prompt: str, examples: list[Example], k: int,
                     retriever: str = "similarity") -> list[Example]:
-    """The k examples to show: ``similarity`` (bag-of-words cosine), ``first`` or ``none``."""
-    if k <= 0 or retriever == "none" or not examples:
-        return []
-    if retriever == "first":
-        return list(examples[:k])
-    if retriever != "similarity":
-        raise ValueError(f"unknown generate.fewshot.retriever {retriever!r} "
-                         "(similarity, first, none)")
-    q = _tokens(prompt)
-    scored = sorted(enumerate(examples), key=lambda ie: (-_cosine(q, _tokens(ie[1].prompt)),
-                                                         -(ie[1].score or 0), ie[0]))
-    return [ex for _, ex in scored[:k]]
+    """The k examples to show, by the one few-shot retriever (:mod:`scenmine.retrieval`:
+    ``similarity`` is BM25 over prompt words, as for the screened library)."""
+    return [examples[i] for i in rank(prompt, examples, k, retriever)]
