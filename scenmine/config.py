@@ -30,6 +30,40 @@ def cfg_dict(node: Any) -> Any:
     return node
 
 
+CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
+
+
+def group_target(group: str, node: Any) -> str:
+    """The class or function that implements a config group's choice: its ``_target_``.
+
+    A node without one (a config logged before groups had targets, or a hand-written
+    mapping such as ``{"name": "openai", ...}``) takes the ``_target_`` of the group option it
+    names, ``conf/<group>/<name>.yaml``. ``name`` is the label runs are logged under: with a
+    built-in target it must be a group option (your own class may carry any label).
+    """
+    plain = cfg_dict(node) or {}
+    name, target = plain.get("name"), plain.get("_target_")
+    options = {p.stem: OmegaConf.load(p).get("_target_")
+               for p in sorted((CONF_DIR / group).glob("*.yaml"))}
+    if target and (name is None or name in options or target not in options.values()):
+        return str(target)
+    if not target and options.get(name):
+        return str(options[name])
+    raise ConfigError(f"{group}.name: unknown {group} {name!r} (one of: {', '.join(options)})")
+
+
+def instantiate_group(group: str, node: Any, **kwargs: Any) -> Any:
+    """``hydra.utils.instantiate`` of a group node (``name`` is the option's label, not an
+    argument), its target found by :func:`group_target`; nested ``_target_`` nodes are left
+    as configs for the object to build."""
+    from hydra.utils import instantiate
+
+    plain = cfg_dict(node) or {}
+    plain.pop("name", None)
+    plain["_target_"] = group_target(group, node)
+    return instantiate(plain, _recursive_=False, _convert_="all", **kwargs)
+
+
 def register_resolvers() -> None:
     """``${pid:}``: this process's id, cached in the config (and copied into every job of a
     sweep, as Hydra does for ``${now:...}``), so that two runs started in the same second get
