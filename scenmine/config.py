@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -33,6 +34,13 @@ def cfg_dict(node: Any) -> Any:
 CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
 
 
+@functools.cache
+def group_options(group: str) -> dict[str, str | None]:
+    """``{option: _target_}`` of the files of ``conf/<group>/``."""
+    return {p.stem: OmegaConf.select(OmegaConf.load(p), "_target_")
+            for p in sorted((CONF_DIR / group).glob("*.yaml"))}
+
+
 def group_target(group: str, node: Any) -> str:
     """The class or function that implements a config group's choice: its ``_target_``.
 
@@ -43,8 +51,7 @@ def group_target(group: str, node: Any) -> str:
     """
     plain = cfg_dict(node) or {}
     name, target = plain.get("name"), plain.get("_target_")
-    options = {p.stem: OmegaConf.load(p).get("_target_")
-               for p in sorted((CONF_DIR / group).glob("*.yaml"))}
+    options = group_options(group)
     if target and (name is None or name in options or target not in options.values()):
         return str(target)
     if not target and options.get(name):

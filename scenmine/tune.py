@@ -22,6 +22,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from scenmine.config import cfg_dict
 from scenmine.hashing import content_hash
+from scenmine.verify.base import build_verifier
 from scenmine.verify.thresholds import decide, write_scores
 from scenmine.verify.tuning import SubsetMetrics
 
@@ -112,7 +113,7 @@ def tune_scores(predictions: dict, ground_truth: dict, dataset_dir, scores: pd.D
     storage = f"sqlite:///{(storage_dir / 'studies.db').resolve()}"
     sm = metrics or SubsetMetrics(predictions, ground_truth, dataset_dir, scores, int(tcfg["eval_workers"]))
     if tcfg["warmup"] == "subsets":  # else: evaluate the keep-subsets trials ask for
-        primary = "vlm_p_yes" if vcfg["name"] in ("vlm", "both") and "vlm_p_yes" in scores else "geo_score"
+        primary = "vlm_p_yes" if build_verifier(vcfg).uses_vlm and "vlm_p_yes" in scores else "geo_score"
         order = {p: list(g.sort_values(primary, ascending=False).log_id) if primary in g else None
                  for p, g in scores.groupby("prompt")} if len(scores) else {}
         t0 = time.perf_counter()
@@ -215,7 +216,7 @@ def run(cfg: DictConfig, run_dir: str | Path) -> TuneResult:
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     tcfg, vcfg = cfg_dict(cfg.tune), cfg_dict(cfg.verifier)
-    if vcfg.get("name", "none") == "none":
+    if not build_verifier(vcfg).enabled:
         raise ValueError("tuning needs a verifier: verifier=geometric | vlm | both")
     dataset = load_dataset(cfg.dataset)
     if dataset.ground_truth is None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -52,3 +53,46 @@ def evidence_hash(referred: dict, related: dict) -> str:
     def norm(d: dict) -> dict:
         return {str(k): [int(t) for t in np.sort(np.asarray(v, dtype=np.int64))] for k, v in d.items()}
     return content_hash(norm(referred), norm(related), length=16)
+
+
+class Verifier:
+    """What a verifier checks; the ``verifier`` group's ``_target_`` names one of these, built
+    with the group's settings (thresholds, rendering, cache...) by :func:`build_verifier`."""
+
+    uses_vlm = False        # P(yes) of a VLM shown rendered evidence
+    uses_geometric = False  # the track-evidence score
+
+    def __init__(self, **settings: Any):
+        self.settings = settings
+
+    @property
+    def enabled(self) -> bool:
+        return self.uses_vlm or self.uses_geometric
+
+
+class NoVerifier(Verifier):
+    """``verifier=none``: every prediction is kept."""
+
+
+class GeometricVerifier(Verifier):
+    """``verifier=geometric``: offline, from track evidence."""
+
+    uses_geometric = True
+
+
+class VLMVerifier(Verifier):
+    """``verifier=vlm``: a vision-language model judges rendered evidence."""
+
+    uses_vlm = True
+
+
+class CombinedVerifier(Verifier):
+    """``verifier=both``: the VLM and the geometric checks, joined by ``combine`` (and | or)."""
+
+    uses_vlm = uses_geometric = True
+
+
+def build_verifier(vcfg: Any) -> Verifier:
+    """The verifier a ``verifier`` group node names (a node without ``_target_``: by name)."""
+    from scenmine.config import instantiate_group
+    return instantiate_group("verifier", vcfg)

@@ -23,13 +23,12 @@ from scenmine.config import cfg_dict
 from scenmine.hashing import content_hash
 from scenmine.store import Store
 
-from .base import PairPrediction, evidence_hash, program_hash
+from .base import PairPrediction, build_verifier, evidence_hash, program_hash
 from .geometric import DEFAULT_LIMITS, evidence_summary, geometric_evidence, geometric_score
 from .vlm import build_backend
 
 log_ = logging.getLogger(__name__)
 GEO_VERSION = 1
-MODES = ("none", "vlm", "geometric", "both")
 
 
 def split_cfg(cfg: Any) -> tuple[dict, dict]:
@@ -146,16 +145,15 @@ def score_pairs(pairs: list[PairPrediction], cfg: Any, backend=None, cache_dir: 
     ``df.attrs``: ``vlm_calls`` (requests sent to the model), ``cache_hits``.
     """
     vcfg, vlm_cfg = split_cfg(cfg)
+    verifier = build_verifier(vcfg)
     mode = vcfg.get("name", "none")
-    if mode not in MODES:
-        raise ValueError(f"verifier {mode!r}: expected one of {MODES}")
-    rows, logs = _base_rows(pairs) if mode != "none" else ([], [])
+    rows, logs = _base_rows(pairs) if verifier.enabled else ([], [])
     cache = Store(cache_dir if cache_dir is not None else vcfg.get("cache_dir"), codec="json",
                   fanout=True)  # root None: no cache
     calls = 0
-    if mode in ("geometric", "both"):
+    if verifier.uses_geometric:
         _score_geometric(rows, logs, cache, vcfg)
-    if mode in ("vlm", "both") and rows:
+    if verifier.uses_vlm and rows:
         calls = _score_vlm(rows, logs, cache, vcfg, vlm_cfg, backend)
     df = pd.DataFrame(rows)
     hits = sum(cache.hits.values())
