@@ -11,6 +11,7 @@ from typing import Any
 from omegaconf import OmegaConf
 
 from scenmine import schema
+from scenmine.resources import CONF_DIR
 from scenmine.schema import ConfigError
 
 __all__ = ["ConfigError", "cfg_dict", "check_config"]
@@ -29,9 +30,6 @@ def cfg_dict(node: Any) -> Any:
     if isinstance(node, (list, tuple)):
         return copy.deepcopy(list(node))
     return node
-
-
-CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
 
 
 @functools.cache
