@@ -22,12 +22,12 @@ def _together(commands: list[list[str]], cwd: Path) -> list[subprocess.Completed
 
 
 def test_runs_started_in_the_same_second_get_their_own_folders(tmp_path):
-    cmd = [sys.executable, "-m", "scenmine", "--cfg", "hydra", "--resolve", "--package", "hydra.run"]
+    cmd = [sys.executable, "-m", "scenmine", "--cfg", "all", "--resolve"]
     first, second = _together([cmd, cmd], tmp_path)
     dirs = []
     for done in (first, second):
         assert done.returncode == 0, done.stderr[-2000:]
-        dirs.append(re.search(r"dir: (\S+)", done.stdout).group(1))
+        dirs.append(re.search(r"^  run:\n    dir: (\S+)", done.stdout, re.M).group(1))
     assert dirs[0] != dirs[1]
     for d in dirs:  # <date>/<HH-MM-SS>-<microseconds>-<pid>: sortable by start time
         assert re.fullmatch(r"outputs/runs/\d{4}-\d\d-\d\d/\d\d-\d\d-\d\d-\d{6}-\d+", d), d
