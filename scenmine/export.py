@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import hashlib
 import json
 import sys
 import tempfile
@@ -28,6 +27,7 @@ import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
 from scenmine.data.submission import load_pkl, save_pkl, to_temporal
+from scenmine.hashing import file_hash
 
 # The Argoverse user guide (user-guide/tasks/scenario_mining) documents the upload as
 #   evalai challenge 2469 phase 4899 submit --file <pkl> --large
@@ -275,10 +275,6 @@ def upload_commands(files: dict[str, Path], challenge_id: int = CHALLENGE_ID,
     return "\n".join(lines)
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def export(run: RunSubmission, out_dir: str | Path, expected: dict) -> dict[str, Path]:
     """Validate both forms of ``run``'s submission against ``expected``; write them to ``out_dir``."""
     spatio = {k: run.submission[k] for k in run.submission}
@@ -290,7 +286,7 @@ def export(run: RunSubmission, out_dir: str | Path, expected: dict) -> dict[str,
              "temporal": save_pkl(temporal, out_dir / "temporal.pkl")}
     manifest = {"source": run.source, "pairs": len(spatio),
                 "frames": int(sum(len(v) for v in spatio.values())),
-                "files": {k: {"path": str(p), "sha256": _sha256(p), "bytes": p.stat().st_size}
+                "files": {k: {"path": str(p), "sha256": file_hash(p), "bytes": p.stat().st_size}
                           for k, p in files.items()}}
     (out_dir / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
     return files

@@ -12,10 +12,11 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from hydra.utils import get_class
 from omegaconf import DictConfig, OmegaConf
 
 from scenmine import results, review, screen, track
-from scenmine.config import check_config
+from scenmine.config import check_config, group_target
 from scenmine.data.dataset import load_dataset
 from scenmine.data.submission import save_pkl
 from scenmine.evaluate import Evaluation, evaluate
@@ -25,6 +26,7 @@ from scenmine.generate.accounting import usage_summary
 from scenmine.generate.base import Generation
 from scenmine.generate.stage import generate_programs
 from scenmine.store import Store
+from scenmine.verify.base import build_verifier
 from scenmine.verify.stage import verify_submission
 
 log = logging.getLogger("scenmine")
@@ -72,9 +74,9 @@ def skipped_stages(cfg, dataset) -> dict[str, str]:
     skipped = {}
     if cfg.screening.name == "off" and not cfg.screening.library:
         skipped["screen"] = "screening=off"
-    if cfg.reviewer.name == "none":
+    if not get_class(group_target("reviewer", cfg.reviewer)).enabled:
         skipped["review"] = "reviewer=none"
-    if cfg.verifier.name == "none":
+    if not build_verifier(cfg.verifier).enabled:
         skipped["verify"] = "verifier=none"
     if dataset.ground_truth is None:
         skipped["evaluate"] = "no ground truth: only the submission is written"
@@ -92,6 +94,8 @@ def run(cfg: DictConfig, run_dir: str | Path) -> RunResult:
                             for p, r in dataset.skipped_prompts.items()]
     start = time.perf_counter()
     with track.start_run(cfg.tracking, run_name=cfg.tracking.get("run_name")) as tracker:
+        track.close_abandoned(tracker, run_dir, cfg.get("resume"))  # e.g. killed with SIGKILL
+        track.record_run(tracker, run_dir)
         tracker.log_params(track.flatten(cfg))
         tracker.log_text(OmegaConf.to_yaml(cfg, resolve=True), "config.yaml")
         tracker.set_tags({"dataset": dataset.name, "split": dataset.split,

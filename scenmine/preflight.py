@@ -9,8 +9,9 @@ import socket
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from scenmine.verify.base import build_verifier
+
 CONNECT_TIMEOUT_S = 3.0
-VLM_VERIFIERS = ("vlm", "both")
 
 
 class BackendUnavailable(RuntimeError):
@@ -48,7 +49,7 @@ def needs(cfg) -> list[Need]:
     out = _chat_needs(cfg.llm, "llm", "LLM server")
     if cfg.reviewer.name == "llm":
         out += _chat_needs(cfg.reviewer.backend, "reviewer.backend", "reviewer server")
-    if cfg.verifier.name in VLM_VERIFIERS and cfg.vlm.get("base_url"):
+    if build_verifier(cfg.verifier).uses_vlm and cfg.vlm.get("base_url"):
         out.append(Need("url", str(cfg.vlm.base_url), "vlm.base_url", "VLM server"))
     unique = {(need.kind, need.value): need for need in reversed(out)}  # first one named wins
     return [need for need in out if unique[(need.kind, need.value)] is need]  # a shared server once

@@ -14,7 +14,6 @@ and hands all that to ``scenmine.track.set_context`` for the run the pipeline op
 """
 from __future__ import annotations
 
-import hashlib
 import logging
 import subprocess
 import sys
@@ -26,6 +25,8 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from scenmine import track
+from scenmine.config import cfg_dict
+from scenmine.hashing import content_hash, file_hash
 
 log = logging.getLogger("scenmine")
 
@@ -37,18 +38,6 @@ CHOICE_GROUPS = ("exp", "backends", "dataset", "llm", "generate", "screening", "
 
 class RerunError(ValueError):
     """``+rerun=<id>`` cannot be honoured (unknown run, no config artifact, group override)."""
-
-
-def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def sha256_text(*parts: str) -> str:
-    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
 def git_info(repo: str | Path | None = None) -> dict[str, str]:
@@ -102,16 +91,16 @@ def library_id(cfg) -> str:
     if library:
         path = Path(str(library))
         if path.is_file():
-            return f"sha256:{sha256_file(path)}"
+            return f"sha256:{file_hash(path)}"
         if path.is_dir():
             files = sorted(p for p in path.rglob("*") if p.is_file())
-            return "sha256:" + sha256_text(*(f"{p.relative_to(path)}:{sha256_file(p)}" for p in files))
+            return "sha256:" + content_hash([[str(p.relative_to(path)), file_hash(p)] for p in files], length=64)
         return f"ref:{library}"  # an MLflow run id or runs:/ URI (scenmine.screening.library)
     name = screening.get("name", "off") if hasattr(screening, "get") else "off"
     if name in (None, "off", "none"):
         return "none"
-    plain = OmegaConf.to_container(screening, resolve=True) if isinstance(screening, DictConfig) else screening
-    return f"screened:{sha256_text(repr(sorted(plain.items())))[:16]}"
+    plain = cfg_dict(screening)
+    return f"screened:{content_hash(plain, length=16)}"
 
 
 def input_fingerprints(cfg) -> dict[str, str]:
@@ -122,11 +111,11 @@ def input_fingerprints(cfg) -> dict[str, str]:
     log_ids = sorted({log_id for log_id, _ in dataset.pairs} or set(dataset.logs))
     tags = {"data.name": dataset.name, "data.split": dataset.split,
             "data.n_logs": len(log_ids), "data.n_pairs": len(dataset.pairs),
-            "data.log_ids_sha256": sha256_text(*log_ids),
-            "data.prompts_sha256": sha256_text(*sorted(dataset.prompts)),
+            "data.log_ids_sha256": content_hash(log_ids, length=64),
+            "data.prompts_sha256": content_hash(sorted(dataset.prompts), length=64),
             "data.fewshot_library": library_id(cfg)}
     if dataset.ground_truth_path is not None and Path(dataset.ground_truth_path).is_file():
-        tags["data.ground_truth_sha256"] = sha256_file(dataset.ground_truth_path)
+        tags["data.ground_truth_sha256"] = file_hash(dataset.ground_truth_path)
         tags["data.ground_truth_file"] = str(dataset.ground_truth_path)
     else:
         tags["data.ground_truth_sha256"] = "none"
@@ -173,7 +162,7 @@ def _sweep_key(sweep_dir: str, launched: list[str]) -> str:
     """Identity of one sweep launch: Hydra rewrites multirun.yaml when a sweep starts."""
     path = Path(sweep_dir) / "multirun.yaml"
     stamp = path.stat().st_mtime_ns if path.exists() else 0
-    return sha256_text(str(stamp), *launched)[:16]
+    return content_hash(stamp, *launched, length=16)
 
 
 def hydra_tags(hc) -> dict[str, str]:

@@ -2,21 +2,23 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import logging
 import os
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from omegaconf import DictConfig, OmegaConf
+from scenmine.config import cfg_dict
 
 MAX_PARAM_CHARS = 500
 
 
 def flatten(cfg: Any, prefix: str = "") -> dict[str, str]:
     """Nested config -> ``{"a.b.c": "value"}`` with values cut to MLflow's limits."""
-    data = OmegaConf.to_container(cfg, resolve=True) if isinstance(cfg, DictConfig) else cfg
+    data = cfg_dict(cfg)
     out: dict[str, str] = {}
     if isinstance(data, dict):
         for key, value in data.items():
@@ -76,26 +78,55 @@ def tracking_uri(tracking_cfg) -> str:
     return f"sqlite:///{Path(tracking_cfg.get('dir', 'mlruns')).resolve()}/mlflow.db"
 
 
+@contextlib.contextmanager
+def store_lock(uri: str) -> Iterator[None]:
+    """Hold an exclusive lock on a local SQLite store (``<db>.lock`` beside it) for the block.
+
+    Runs started side by side on a fresh store would otherwise both create its schema (one
+    dies with ``duplicate column name``) or both create the same experiment. Other stores
+    (a tracking server, a database server) serialise this themselves: no lock.
+    """
+    if not uri.startswith("sqlite:///"):
+        yield
+        return
+    db = Path(uri[len("sqlite:///"):])
+    db.parent.mkdir(parents=True, exist_ok=True)
+    with open(db.with_name(db.name + ".lock"), "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
 def _experiment_id(name: str, artifact_root: str | None) -> str:
     import mlflow
-    experiment = mlflow.get_experiment_by_name(name)
-    if experiment is not None:
-        return experiment.experiment_id
-    location = None
-    if artifact_root:
-        Path(artifact_root).mkdir(parents=True, exist_ok=True)
-        location = Path(artifact_root).resolve().as_uri()
-    return mlflow.create_experiment(name, artifact_location=location)
+    with store_lock(mlflow.get_tracking_uri()):
+        experiment = mlflow.get_experiment_by_name(name)
+        if experiment is not None:
+            return experiment.experiment_id
+        location = None
+        if artifact_root:
+            Path(artifact_root).mkdir(parents=True, exist_ok=True)
+            location = Path(artifact_root).resolve().as_uri()
+        return mlflow.create_experiment(name, artifact_location=location)
+
+
+_READY: set[str] = set()  # stores whose schema this process has seen created
 
 
 def configure(uri: str) -> None:
-    """Point MLflow at ``uri``, creating the folder of a local SQLite store."""
+    """Point MLflow at ``uri``; a local SQLite store's folder and schema are created once,
+    under :func:`store_lock`."""
     import mlflow
-    if uri.startswith("sqlite:///"):
-        Path(uri[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+    from mlflow.tracking import MlflowClient
     logging.getLogger("alembic").setLevel(logging.WARNING)
     logging.getLogger("mlflow").setLevel(logging.WARNING)
     mlflow.set_tracking_uri(uri)
+    if uri.startswith("sqlite:///") and uri not in _READY:
+        with store_lock(uri):
+            MlflowClient(tracking_uri=uri).search_experiments(max_results=1)  # creates the schema
+        _READY.add(uri)
 
 
 # What the entry point knows about the run it is about to start (reproducibility tags, the
@@ -184,3 +215,72 @@ def sweep_parent(tracking_cfg, sweep_dir: str | Path, run_name: str,
         record.write_text(json.dumps({"uri": uri, "experiment": tracking_cfg.experiment,
                                       "key": sweep_key, "run_id": run.info.run_id}))
         return run.info.run_id
+
+
+# -- runs that died without closing (SIGKILL, power loss) -----------------------------------
+
+RUN_RECORD = "mlflow_run.json"  # in the run folder: which MLflow run, which process, logs it
+
+
+def _process_start(pid: int) -> str | None:
+    """When process ``pid`` started (clock ticks since boot), or None if it does not exist."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return None
+
+
+def record_run(tracker: Tracker, run_dir: str | Path) -> None:
+    """Note in ``run_dir`` that this process logs it to MLflow run ``tracker.run_id``."""
+    if not tracker.run:
+        return
+    import mlflow
+    record = {"run_id": tracker.run_id, "uri": mlflow.get_tracking_uri(),
+              "host": socket.gethostname(), "pid": os.getpid(),
+              "started": _process_start(os.getpid())}
+    Path(run_dir).mkdir(parents=True, exist_ok=True)
+    (Path(run_dir) / RUN_RECORD).write_text(json.dumps(record))
+
+
+def close_abandoned(tracker: Tracker, *run_dirs: str | Path | None) -> list[str]:
+    """Close the MLflow runs of ``run_dirs`` left RUNNING by a process that is gone.
+
+    A run killed with SIGKILL cannot end its MLflow run; the run that resumes its folder (the
+    same ``hydra.run.dir``, or ``resume=``) marks it KILLED, tagged
+    ``scenmine.resumed_by=<new run id>``, and tags the new run ``scenmine.resumes``. A run
+    whose process still lives (on this host) is left alone. Returns the closed run ids.
+    """
+    if not tracker.run:
+        return []
+    import mlflow
+    from mlflow.tracking import MlflowClient
+    uri = mlflow.get_tracking_uri()
+    closed = []
+    for run_dir in filter(None, run_dirs):
+        try:
+            record = json.loads((Path(run_dir) / RUN_RECORD).read_text())
+            run_id = str(record["run_id"])
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        if run_id == tracker.run_id or record.get("uri") != uri:
+            continue
+        pid = record.get("pid")
+        if record.get("host") == socket.gethostname() and isinstance(pid, int) and \
+                record.get("started") is not None and _process_start(pid) == record["started"]:
+            continue  # its process is still running
+        client = MlflowClient(tracking_uri=uri)
+        try:
+            if client.get_run(run_id).info.status != "RUNNING":
+                continue
+            client.set_tag(run_id, "scenmine.resumed_by", tracker.run_id)
+            client.set_terminated(run_id, status="KILLED")
+        except Exception as exc:  # noqa: BLE001 - a deleted or foreign run only loses the link
+            logging.getLogger("scenmine").warning("could not close abandoned MLflow run %s: %s",
+                                                  run_id, exc)
+            continue
+        closed.append(run_id)
+    if closed:
+        tracker.set_tags({"scenmine.resumes": ",".join(closed)})
+        logging.getLogger("scenmine").info("closed abandoned MLflow run(s) %s as KILLED",
+                                           ", ".join(closed))
+    return closed

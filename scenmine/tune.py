@@ -20,7 +20,9 @@ import pandas as pd
 import yaml
 from omegaconf import DictConfig, OmegaConf
 
-from scenmine.verify.base import sha
+from scenmine.config import cfg_dict
+from scenmine.hashing import content_hash
+from scenmine.verify.base import build_verifier
 from scenmine.verify.thresholds import decide, write_scores
 from scenmine.verify.tuning import SubsetMetrics
 
@@ -40,10 +42,6 @@ class TuneResult:
     n_trials: int
     evaluator_calls: int
     overlay_path: Path | None = None
-
-
-def _plain(node) -> dict:
-    return OmegaConf.to_container(node, resolve=True) if isinstance(node, DictConfig) else copy.deepcopy(dict(node))
 
 
 def set_dotted(d: dict, key: str, value) -> None:
@@ -109,13 +107,13 @@ def tune_scores(predictions: dict, ground_truth: dict, dataset_dir, scores: pd.D
     metric, space = tcfg["metric"], dict(tcfg["space"])
     storage_dir = Path(tcfg["storage_dir"])
     storage_dir.mkdir(parents=True, exist_ok=True)
-    name = tcfg["study_name"] or f"{vcfg['name']}-{metric}-" + sha(
+    name = tcfg["study_name"] or f"{vcfg['name']}-{metric}-" + content_hash(
         [sorted(scores.get("vlm_key", pd.Series(dtype=str)).astype(str)), sorted(map(str, ground_truth)),
-         space, vcfg, scores.get("evidence_hash", pd.Series(dtype=str)).tolist()], 10)
+         space, vcfg, scores.get("evidence_hash", pd.Series(dtype=str)).tolist()], length=10)
     storage = f"sqlite:///{(storage_dir / 'studies.db').resolve()}"
     sm = metrics or SubsetMetrics(predictions, ground_truth, dataset_dir, scores, int(tcfg["eval_workers"]))
     if tcfg["warmup"] == "subsets":  # else: evaluate the keep-subsets trials ask for
-        primary = "vlm_p_yes" if vcfg["name"] in ("vlm", "both") and "vlm_p_yes" in scores else "geo_score"
+        primary = "vlm_p_yes" if build_verifier(vcfg).uses_vlm and "vlm_p_yes" in scores else "geo_score"
         order = {p: list(g.sort_values(primary, ascending=False).log_id) if primary in g else None
                  for p, g in scores.groupby("prompt")} if len(scores) else {}
         t0 = time.perf_counter()
@@ -194,8 +192,8 @@ def _base_run_dir(cfg, tcfg: dict, dataset) -> Path:
 
     gt = Path(dataset.ground_truth_path) if dataset.ground_truth_path else None
     stamp = [str(gt), gt.stat().st_size, gt.stat().st_mtime_ns] if gt and gt.exists() else None
-    key = sha([{k: _plain(cfg[k]) if isinstance(cfg.get(k), DictConfig) else cfg.get(k) for k in BASE_KEYS},
-               stamp, sorted(dataset.logs)], 12)
+    key = content_hash([{k: cfg_dict(cfg[k]) if isinstance(cfg.get(k), DictConfig) else cfg.get(k) for k in BASE_KEYS},
+                        stamp, sorted(dataset.logs)], length=12)
     run_dir = Path(tcfg["storage_dir"]) / f"base-{key}"
     if not (run_dir / "submission.pkl").exists():
         base_cfg = copy.deepcopy(cfg)
@@ -217,8 +215,8 @@ def run(cfg: DictConfig, run_dir: str | Path) -> TuneResult:
 
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
-    tcfg, vcfg = _plain(cfg.tune), _plain(cfg.verifier)
-    if vcfg.get("name", "none") == "none":
+    tcfg, vcfg = cfg_dict(cfg.tune), cfg_dict(cfg.verifier)
+    if not build_verifier(vcfg).enabled:
         raise ValueError("tuning needs a verifier: verifier=geometric | vlm | both")
     dataset = load_dataset(cfg.dataset)
     if dataset.ground_truth is None:

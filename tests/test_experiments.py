@@ -191,7 +191,7 @@ def test_multirun_gives_two_grouped_runs(sweep):
 
 
 def test_runs_carry_reproducibility_tags(sweep):
-    from scenmine.repro import sha256_file
+    from scenmine.hashing import file_hash as sha256_file
 
     run = next(r for r in sweep["runs"] if r.data.tags.get("scenmine.role") == "sweep_job")
     tags = run.data.tags

@@ -2,6 +2,7 @@
 metrics and recomputes only the units that were not finished; Ctrl-C stops cleanly."""
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -12,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from scenmine import pipeline
+from scenmine import pipeline, track
 from scenmine.data.submission import load_pkl
 from scenmine.evaluate import METRIC_NAMES
 
@@ -107,9 +108,17 @@ def test_killed_run_resumes_with_identical_metrics(setup, make_cfg):
     assert len(list((tmp / "killed" / "store" / "generate").glob("*.pkl"))) == len(PROMPTS)
     assert _all_gone(children, 15)  # sandbox processes die with their run
 
+    killed_run = json.loads((tmp / "killed" / track.RUN_RECORD).read_text())["run_id"]
+    mlflow_client = track.client(make_cfg(overrides).tracking)
+    assert mlflow_client.get_run(killed_run).info.status == "RUNNING"  # nobody could close it
+
     cfg = make_cfg(overrides)
     resumed = pipeline.run(cfg, tmp / "killed")  # the same command, same run folder
     m = resumed.metrics
+    killed = mlflow_client.get_run(killed_run)  # the resume closes the killed run, linked
+    assert killed.info.status == "KILLED" and killed.data.tags["scenmine.resumed_by"] == resumed.run_id
+    after = mlflow_client.get_run(resumed.run_id)
+    assert after.info.status == "FINISHED" and after.data.tags["scenmine.resumes"] == killed_run
     assert m["units.generate.reused"] == len(PROMPTS) and m["units.generate.computed"] == 0
     assert m["units.execute.reused"] == stored  # nothing finished before the kill is redone
     assert m["units.execute.computed"] == n_pairs - stored

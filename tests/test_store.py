@@ -1,5 +1,6 @@
 """The run store: atomic units, content hashes, and reads that fall back to a resumed run."""
-from scenmine.store import Store, content_hash
+from scenmine.hashing import content_hash
+from scenmine.store import Store
 
 
 def test_content_hash_is_stable_and_order_free():
@@ -23,3 +24,38 @@ def test_torn_file_is_ignored(tmp_path):
     (tmp_path / "execute").mkdir()
     (tmp_path / "execute" / "bad.pkl").write_bytes(b"\x80\x04garbage")
     assert store.get("execute", "bad") is None
+
+
+def test_a_corrupt_unit_is_recomputed_with_a_warning(tmp_path, caplog):
+    """A flipped byte fails the checksum: a miss (recomputed) with a warning, never a wrong
+    value or a crash; the rewritten unit reads back."""
+    store = Store(tmp_path)
+    store.put("execute", "k", {"referred": [1, 2, 3]})
+    path = tmp_path / "execute" / "k.pkl"
+    data = bytearray(path.read_bytes())
+    data[-3] ^= 0x01  # one bit inside the pickled payload
+    path.write_bytes(bytes(data))
+    assert store.get("execute", "k") is None
+    assert store.corrupt == {"execute": 1} and "checksum mismatch" in caplog.text
+    store.put("execute", "k", {"referred": [1, 2, 3]})
+    assert store.get("execute", "k") == {"referred": [1, 2, 3]}
+
+
+def test_json_units_carry_a_checksum_and_read_legacy_records(tmp_path, caplog):
+    store = Store(tmp_path, codec="json", fanout=True)
+    store.put("vlm", "ab12", {"p_yes": 0.25, "raw": "yes"})
+    path = tmp_path / "vlm" / "ab" / "ab12.json"
+    assert store.get("vlm", "ab12") == {"p_yes": 0.25, "raw": "yes"}
+    path.write_text(path.read_text().replace("0.25", "0.75"))  # an edited score
+    assert store.get("vlm", "ab12") is None and "checksum mismatch" in caplog.text
+    path.write_text('{"p_yes": 0.5')  # torn
+    assert store.get("vlm", "ab12") is None and store.corrupt == {"vlm": 2}
+    path.write_text('{"p_yes": 0.5, "raw": "no"}')  # written before checksums: read as it is
+    assert store.get("vlm", "ab12") == {"p_yes": 0.5, "raw": "no"}
+    assert list(store.records("vlm")) == [{"p_yes": 0.5, "raw": "no"}]
+
+
+def test_disabled_store_reads_and_writes_nothing(tmp_path):
+    store = Store(None)
+    store.put("vlm", "k", {"x": 1})
+    assert store.get("vlm", "k") is None and not store.enabled and not list(tmp_path.iterdir())

@@ -196,11 +196,14 @@ def load_mini(cfg) -> Dataset:
                    gt_path, skipped)
 
 
-LOADERS = {"mini": load_mini, "av2": load_av2}
-
-
 def load_dataset(cfg) -> Dataset:
-    """Build the dataset named by ``cfg.name``."""
-    if cfg.name not in LOADERS:
-        raise DatasetError(f"dataset.name: unknown dataset {cfg.name!r} (one of {sorted(LOADERS)})")
-    return LOADERS[cfg.name](cfg)
+    """Build the dataset with the loader the group's ``_target_`` names (``load_mini``,
+    ``load_av2``...), called with the whole ``dataset`` node."""
+    from hydra.utils import get_method
+
+    from scenmine.config import ConfigError, group_target
+    try:
+        loader = get_method(group_target("dataset", cfg))
+    except ConfigError as exc:
+        raise DatasetError(str(exc)) from None
+    return loader(cfg)

@@ -85,7 +85,11 @@ def build_frames(log: LogData, referred: Timestamps, related: Timestamps, descri
 
 
 def empty_like(frames: list[dict]) -> list[dict]:
-    """The same frames with every object labelled OTHER (temporal frames: not positive)."""
+    """The same frames with every object labelled OTHER (temporal frames: not positive).
+
+    The result is a valid prediction even when ``frames`` are ground truth, which has no
+    ``score``: every object gets confidence 1.0 there (the evaluator reads it per object).
+    """
     out = []
     for frame in frames:
         frame = dict(frame)
@@ -93,6 +97,8 @@ def empty_like(frames: list[dict]) -> list[dict]:
             n = len(frame["label"])
             frame["label"] = np.full(n, OTHER, np.int32)
             frame["name"] = np.full(n, LABEL_NAMES[OTHER], "<U31")
+            if "score" not in frame:
+                frame["score"] = np.ones(n, np.float32)
         if "is_positive" in frame:
             frame["is_positive"] = False
         out.append(frame)

@@ -1,29 +1,18 @@
 """Prompt templates (Jinja2 strings from conf/prompts/*.yaml) and few-shot selection."""
 from __future__ import annotations
 
-import math
-import re
-from collections import Counter
 from collections.abc import Mapping
 
 import jinja2
 
+from scenmine.config import cfg_dict
 from scenmine.resources import PROMPTS_DIR
+from scenmine.retrieval import rank
 
 from .base import Example
 
 _env = jinja2.Environment(undefined=jinja2.StrictUndefined, trim_blocks=True,
                           lstrip_blocks=True, autoescape=False)
-
-
-def _plain(obj):
-    try:
-        from omegaconf import DictConfig, ListConfig, OmegaConf
-        if isinstance(obj, (DictConfig, ListConfig)):
-            return OmegaConf.to_container(obj, resolve=True)
-    except ImportError:
-        pass
-    return obj
 
 
 class Prompts:
@@ -32,7 +21,7 @@ class Prompts:
     def __init__(self, templates: Mapping | None = None):
         import yaml
         base = yaml.safe_load((PROMPTS_DIR / "default.yaml").read_text())
-        self.templates = {**base, **{k: v for k, v in (_plain(templates) or {}).items()
+        self.templates = {**base, **{k: v for k, v in (cfg_dict(templates) or {}).items()
                                      if v is not None}}
 
     @property
@@ -46,27 +35,8 @@ class Prompts:
         return _env.from_string(text).render(**variables).strip() + "\n"
 
 
-def _tokens(text: str) -> Counter:
-    return Counter(re.findall(r"[a-z]+", text.lower()))
-
-
-def _cosine(a: Counter, b: Counter) -> float:
-    dot = sum(a[t] * b[t] for t in a.keys() & b.keys())
-    na, nb = math.sqrt(sum(v * v for v in a.values())), math.sqrt(sum(v * v for v in b.values()))
-    return dot / (na * nb) if na and nb else 0.0
-
-
 def select_examples(prompt: str, examples: list[Example], k: int,
                     retriever: str = "similarity") -> list[Example]:
-    """The k examples to show: ``similarity`` (bag-of-words cosine), ``first`` or ``none``."""
-    if k <= 0 or retriever == "none" or not examples:
-        return []
-    if retriever == "first":
-        return list(examples[:k])
-    if retriever != "similarity":
-        raise ValueError(f"unknown generate.fewshot.retriever {retriever!r} "
-                         "(similarity, first, none)")
-    q = _tokens(prompt)
-    scored = sorted(enumerate(examples), key=lambda ie: (-_cosine(q, _tokens(ie[1].prompt)),
-                                                         -(ie[1].score or 0), ie[0]))
-    return [ex for _, ex in scored[:k]]
+    """The k examples to show, by the one few-shot retriever (:mod:`scenmine.retrieval`:
+    ``similarity`` is BM25 over prompt words, as for the screened library)."""
+    return [examples[i] for i in rank(prompt, examples, k, retriever)]

@@ -19,10 +19,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from omegaconf import DictConfig, OmegaConf
-
+from scenmine.config import cfg_dict, instantiate_group
+from scenmine.hashing import content_hash
 from scenmine.review import static
-from scenmine.store import content_hash
 
 log = logging.getLogger("scenmine")
 REVIEW_VERSION = "1"
@@ -43,21 +42,13 @@ class ReviewRecord:
         return self.after != self.before
 
 
-def _plain(node):
-    return OmegaConf.to_container(node, resolve=True) if isinstance(node, DictConfig) else node
-
-
-def _autofix(rcfg):
-    value = _plain(rcfg.autofix)
+def _autofix(value):
+    value = cfg_dict(value)
     return True if value is True or value == "all" else tuple(value or ())
 
 
-def _dry_run_fn(cfg):
-    """``program -> error | None`` on the first log of the run's dataset (or reviewer.dry_run_log)."""
-    rcfg = cfg.reviewer
-    if not rcfg.dry_run:
-        return None
-    log_dir = rcfg.dry_run_log
+def _dry_run_fn(cfg, log_dir=None):
+    """``program -> error | None`` on ``log_dir`` (default: the first log of the run's dataset)."""
     if not log_dir:
         from scenmine.data.dataset import load_dataset
         logs = load_dataset(cfg.dataset).logs
@@ -73,20 +64,6 @@ def _dry_run_fn(cfg):
     return dry_run
 
 
-def build_llm_reviewer(cfg):
-    """The LLM reviewer from ``reviewer.backend`` (a ``_target_`` like the ``llm`` group)."""
-    from hydra.utils import instantiate
-
-    from scenmine.review.llm import LLMReviewer
-    rcfg = cfg.reviewer
-    if not rcfg.get("backend"):
-        raise ValueError("reviewer=llm needs reviewer.backend (e.g. reviewer/backend from "
-                         "conf/llm: openai, anthropic, claude_code, vllm, replay)")
-    backend = instantiate(rcfg.backend, _convert_="all")
-    return LLMReviewer(backend, _autofix(rcfg), rcfg.get("system_prompt"),
-                       rcfg.get("user_prompt"), _dry_run_fn(cfg))
-
-
 def review_one(prompt: str, program: str, autofix, reviewer=None) -> ReviewRecord:
     checked = static.review(prompt, program, autofix)
     record = ReviewRecord(prompt, program, checked.program, checked)
@@ -98,17 +75,76 @@ def review_one(prompt: str, program: str, autofix, reviewer=None) -> ReviewRecor
     return record
 
 
+class NoReview:
+    """``reviewer=none``: programs run as they were generated."""
+
+    enabled = False
+    concurrency = 1
+
+    def prepare(self, cfg) -> None:
+        """Bind to the run (its dataset and execution settings)."""
+
+    def review(self, prompt: str, program: str) -> ReviewRecord:
+        raise NotImplementedError("reviewer=none reviews nothing")
+
+
+class StaticReview(NoReview):
+    """``reviewer=static``: the offline checks of :mod:`scenmine.review.static`, applying the
+    fixes ``autofix`` names (``all`` for every fixable code)."""
+
+    enabled = True
+
+    def __init__(self, autofix=tuple(static.DEFAULT_AUTOFIX)):
+        self.autofix = _autofix(autofix)
+
+    def review(self, prompt: str, program: str) -> ReviewRecord:
+        return review_one(prompt, program, self.autofix)
+
+
+class LLMReview(StaticReview):
+    """``reviewer=llm``: the static review, then an LLM in a separate chat session
+    (:mod:`scenmine.review.llm`) on its own ``backend`` (a ``_target_`` like the ``llm``
+    group); its correction replaces the program only after a static re-check and, with
+    ``dry_run``, one run on ``dry_run_log`` (default: the run's first log)."""
+
+    def __init__(self, backend=None, autofix=tuple(static.DEFAULT_AUTOFIX), concurrency: int = 4,
+                 dry_run: bool = True, dry_run_log: str | None = None,
+                 system_prompt: str | None = None, user_prompt: str | None = None):
+        super().__init__(autofix)
+        if not backend:
+            raise ValueError("reviewer=llm needs reviewer.backend (e.g. reviewer/backend from "
+                             "conf/llm: openai, anthropic, claude_code, vllm, replay)")
+        self.backend_cfg, self.concurrency = backend, max(1, int(concurrency))
+        self.dry_run, self.dry_run_log = dry_run, dry_run_log
+        self.system_prompt, self.user_prompt = system_prompt, user_prompt
+        self.reviewer = None
+
+    def prepare(self, cfg) -> None:
+        from hydra.utils import instantiate
+
+        from scenmine.review.llm import LLMReviewer
+        backend = instantiate(self.backend_cfg, _convert_="all")
+        dry_run = _dry_run_fn(cfg, self.dry_run_log) if self.dry_run else None
+        self.reviewer = LLMReviewer(backend, self.autofix, self.system_prompt, self.user_prompt,
+                                    dry_run)
+
+    def review(self, prompt: str, program: str) -> ReviewRecord:
+        return review_one(prompt, program, self.autofix, self.reviewer)
+
+
+def build_reviewer(cfg):
+    """The reviewer the ``reviewer`` group's ``_target_`` names, bound to the run ``cfg``."""
+    reviewer = instantiate_group("reviewer", cfg.reviewer)
+    reviewer.prepare(cfg)
+    return reviewer
+
+
 def review_programs(cfg, programs: dict, store, tracker, failures) -> dict:
     """Return the programs to execute (``reviewer=none``: unchanged)."""
-    name = cfg.reviewer.name
-    if name == "none":
+    reviewer = build_reviewer(cfg)
+    if not reviewer.enabled:
         return programs
-    if name not in ("static", "llm"):
-        raise ValueError(f"reviewer: unknown reviewer {name!r} (none, static, llm)")
-    rcfg = cfg.reviewer
-    autofix = _autofix(rcfg)
-    reviewer = build_llm_reviewer(cfg) if name == "llm" else None
-    settings = (REVIEW_VERSION, _plain(rcfg))
+    settings = (REVIEW_VERSION, cfg_dict(cfg.reviewer))
     records: dict[str, ReviewRecord] = {}
     todo = []
     for prompt, gen in programs.items():
@@ -124,7 +160,7 @@ def review_programs(cfg, programs: dict, store, tracker, failures) -> dict:
     def one(item):
         prompt, program, key = item
         try:
-            record = review_one(prompt, program, autofix, reviewer)
+            record = reviewer.review(prompt, program)
         except Exception as exc:
             if getattr(exc, "fatal", False):
                 raise
@@ -136,8 +172,7 @@ def review_programs(cfg, programs: dict, store, tracker, failures) -> dict:
             store.put("review", key, record)
         return prompt, record
 
-    workers = max(1, int(rcfg.concurrency)) if reviewer is not None else 1
-    with ThreadPoolExecutor(workers) as pool:
+    with ThreadPoolExecutor(reviewer.concurrency) as pool:
         for prompt, record in pool.map(one, todo):
             if record is not None:
                 records[prompt] = record

@@ -14,6 +14,7 @@ class MiniDataset:
     """dataset=mini: the embedded synthetic dataset, generated on first use."""
 
     name: Literal["mini"] = key()
+    _target_: str = key("the class or function this option runs")
     split: Split = key("which split's logs and prompts")
     seed: int = key("generator seed (the dataset is deterministic from it)", ge=0)
     n_logs: int = key("logs generated", ge=3)
@@ -27,6 +28,7 @@ class Av2Dataset:
     """dataset=av2: Argoverse 2 sensor-format logs, ground truth and/or a prompts file."""
 
     name: Literal["av2"] = key()
+    _target_: str = key("the class or function this option runs")
     split: Split = key("the split these logs belong to (a tag)")
     logs: str = key("folder holding one folder per log")
     ground_truth: str | None = key("official-format pkl whose (log, prompt) keys give the pairs")

@@ -10,6 +10,7 @@ from .core import Group, key
 @dataclass
 class NoReview:
     name: Literal["none"] = key()
+    _target_: str = key("the class this option runs")
 
 
 @dataclass
@@ -17,6 +18,7 @@ class StaticReview:
     """reviewer=static: static checks with their fixes."""
 
     name: Literal["static"] = key()
+    _target_: str = key("the class this option runs")
     autofix: list[str] | Literal["all"] = key("finding codes whose fixes are applied (all: every fixable code)")
 
 

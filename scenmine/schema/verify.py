@@ -41,6 +41,7 @@ class Render:
 @dataclass
 class NoVerifier:
     name: Literal["none"] = key()
+    _target_: str = key("the class this option runs")
 
 
 @dataclass
@@ -48,6 +49,7 @@ class GeometricVerifier:
     """verifier=geometric: track evidence, no model."""
 
     name: Literal["geometric"] = key()
+    _target_: str = key("the class this option runs")
     on_error: OnError = key("keep or drop a pair whose score failed")
     cache_dir: str = key("score cache folder")
     geometric: Geometric = key("thresholds of the geometric evidence")
@@ -58,6 +60,7 @@ class VLMVerifier:
     """verifier=vlm: the vlm backend on rendered evidence."""
 
     name: Literal["vlm"] = key()
+    _target_: str = key("the class this option runs")
     threshold: float = key("P(yes) a pair needs", ge=0, le=1)
     by_kind: ByKind = key("per prompt kind thresholds")
     by_category: dict[str, float] = key("per referred category thresholds")

@@ -5,9 +5,7 @@
 """
 from scenmine.screening.library import (
                                         ARTIFACT,
-                                        EmbeddingRetriever,
                                         Entry,
-                                        LexicalRetriever,
                                         Library,
                                         library_path,
                                         load_library,
@@ -21,6 +19,6 @@ from scenmine.screening.stage import (
                                         screen,
 )
 
-__all__ = ["ARTIFACT", "Attempt", "EmbeddingRetriever", "Entry", "LexicalRetriever", "Library",
+__all__ = ["ARTIFACT", "Attempt", "Entry", "Library",
            "PromptResult", "ScreeningResult", "build_library", "feedback_text", "library_path",
            "load_library", "screen"]

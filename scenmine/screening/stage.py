@@ -22,16 +22,17 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import OmegaConf
 from tqdm import tqdm
 
+from scenmine.config import cfg_dict
 from scenmine.evaluate import evaluate
 from scenmine.execute.stage import execute_pairs
 from scenmine.generate.base import Generation
 from scenmine.generate.stage import generator_for_run
+from scenmine.hashing import content_hash
 from scenmine.results import assemble_submission
 from scenmine.screening.library import Entry, Library
-from scenmine.store import content_hash
 
 log = logging.getLogger("scenmine")
 SCREEN_VERSION = "1"
@@ -76,10 +77,6 @@ class ScreeningResult:
     results: dict[str, PromptResult]
     metrics: dict[str, float]
     library_path: Path | None = None
-
-
-def _plain(node):
-    return OmegaConf.to_container(node, resolve=True) if isinstance(node, DictConfig) else node
 
 
 def accepts_feedback(generator) -> bool:
@@ -184,8 +181,8 @@ def screen(cfg, store, tracker, failures, generator=None, out_dir: Path | None =
     generator = generator if generator is not None else generator_for_run(cfg)
     backend = getattr(generator, "name", type(generator).__name__)
     with_feedback = accepts_feedback(generator)
-    settings = (SCREEN_VERSION, _plain(cfg.get("llm")), _plain(cfg.get("generate")),
-                _plain(cfg.execute.post), threshold, backend)
+    settings = (SCREEN_VERSION, cfg_dict(cfg.get("llm")), cfg_dict(cfg.get("generate")),
+                cfg_dict(cfg.execute.post), threshold, backend)
     pairs_of = {p: [pair for pair in dataset.pairs if pair[1] == p] for p in prompts}
     out_dir = Path(out_dir or Path(store.root).parent / "screening")
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from scenmine.data.dataset import Dataset
 from scenmine.data.submission import save_pkl
-from scenmine.verify.base import PairPrediction
+from scenmine.verify.base import PairPrediction, build_verifier
 from scenmine.verify.thresholds import apply_thresholds, decide, write_scores
 from scenmine.verify.verifier import score_pairs, split_cfg
 
@@ -13,7 +13,7 @@ from scenmine.verify.verifier import score_pairs, split_cfg
 def verify_submission(cfg, dataset: Dataset, programs: dict, executions: dict, submission: dict,
                       run_dir: Path, tracker) -> tuple[dict, dict]:
     """Stage 5: score positive pairs (VLM and/or track evidence); empty the ones that fail."""
-    if cfg.verifier.name == "none":
+    if not build_verifier(cfg.verifier).enabled:
         return submission, {}
     save_pkl(submission, run_dir / "submission_unverified.pkl")  # what tuning starts from
 

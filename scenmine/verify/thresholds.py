@@ -10,6 +10,7 @@ import pandas as pd
 
 from scenmine.data.submission import empty_like
 
+from .base import build_verifier
 from .geometric import DEFAULT_LIMITS, geometric_score
 
 
@@ -30,8 +31,8 @@ def _passes(score: float, thr: float, on_error: str) -> bool:
 
 def decide(scores: pd.DataFrame, vcfg: dict) -> pd.Series:
     """Boolean ``keep`` per row of ``scores`` under the verifier config ``vcfg``."""
-    mode, on_error = vcfg.get("name", "none"), vcfg.get("on_error", "keep")
-    if mode == "none" or scores.empty:
+    verifier, on_error = build_verifier(vcfg), vcfg.get("on_error", "keep")
+    if not verifier.enabled or scores.empty:
         return pd.Series(True, index=scores.index, dtype=bool)
     geo = vcfg.get("geometric") or {}
     limits = {k: float(geo[k]) for k in DEFAULT_LIMITS if geo.get(k) is not None}
@@ -39,9 +40,9 @@ def decide(scores: pd.DataFrame, vcfg: dict) -> pd.Series:
     for row in scores.itertuples(index=False):
         cat, rel = getattr(row, "category", "") or "", bool(getattr(row, "relational", False))
         votes = []
-        if mode in ("vlm", "both"):
+        if verifier.uses_vlm:
             votes.append(_passes(getattr(row, "vlm_p_yes", np.nan), threshold_for(vcfg, cat, rel), on_error))
-        if mode in ("geometric", "both"):
+        if verifier.uses_geometric:
             ev = getattr(row, "geo_evidence", None)
             score = geometric_score(json.loads(ev), limits) if isinstance(ev, str) else np.nan
             votes.append(_passes(score, threshold_for({"threshold": 1.0, **geo}, cat, rel), on_error))

@@ -19,28 +19,24 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from .base import PairPrediction, evidence_hash, program_hash, sha
-from .cache import ScoreCache
+from scenmine.config import cfg_dict
+from scenmine.hashing import content_hash
+from scenmine.store import Store
+
+from .base import PairPrediction, build_verifier, evidence_hash, program_hash
 from .geometric import DEFAULT_LIMITS, evidence_summary, geometric_evidence, geometric_score
 from .vlm import build_backend
 
 log_ = logging.getLogger(__name__)
 GEO_VERSION = 1
-MODES = ("none", "vlm", "geometric", "both")
-
-
-def _plain(cfg: Any) -> dict:
-    from .vlm import _plain as plain
-
-    return plain(cfg)
 
 
 def split_cfg(cfg: Any) -> tuple[dict, dict]:
     """(verifier config, vlm config) from a full run config or a verifier config alone."""
-    d = _plain(cfg)
+    d = cfg_dict(cfg) or {}
     if "verifier" in d:
-        return _plain(d["verifier"]), _plain(d.get("vlm") or {"name": "none"})
-    return d, _plain(d.get("vlm") or {"name": "none"})
+        return cfg_dict(d["verifier"]) or {}, cfg_dict(d.get("vlm") or {"name": "none"})
+    return d, cfg_dict(d.get("vlm") or {"name": "none"})
 
 
 def _category(log, referred: dict) -> str:
@@ -85,11 +81,11 @@ def _base_rows(pairs: list[PairPrediction]) -> tuple[list[dict], list]:
     return rows, logs
 
 
-def _score_geometric(rows, logs, cache: ScoreCache, vcfg: dict) -> None:
+def _score_geometric(rows, logs, cache: Store, vcfg: dict) -> None:
     limits = {**DEFAULT_LIMITS, **{k: v for k, v in (vcfg.get("geometric") or {}).items() if k in DEFAULT_LIMITS}}
     for row, (p, log) in zip(rows, logs):
-        key = sha({"log": p.log_id, "prompt": p.prompt, "program": row["program_hash"],
-                   "evidence": row["evidence_hash"], "geo_version": GEO_VERSION}, 32)
+        key = content_hash({"log": p.log_id, "prompt": p.prompt, "program": row["program_hash"],
+                            "evidence": row["evidence_hash"], "geo_version": GEO_VERSION})
         ev = cache.get("geometric", key)
         if ev is None:
             ev = geometric_evidence(log, p.referred, p.related)
@@ -97,7 +93,7 @@ def _score_geometric(rows, logs, cache: ScoreCache, vcfg: dict) -> None:
         row.update(evidence_summary(ev), geo_score=geometric_score(ev, limits), geo_evidence=json.dumps(ev))
 
 
-def _score_vlm(rows, logs, cache: ScoreCache, vcfg: dict, vlm_cfg: dict, backend=None) -> int:
+def _score_vlm(rows, logs, cache: Store, vcfg: dict, vlm_cfg: dict, backend=None) -> int:
     from .prompts import build_request, load_template
     from .render import RenderConfig, render_evidence
 
@@ -106,9 +102,9 @@ def _score_vlm(rows, logs, cache: ScoreCache, vcfg: dict, vlm_cfg: dict, backend
     backend = backend or build_backend(vlm_cfg)
     todo = []
     for row, (p, log) in zip(rows, logs):
-        key = sha({"log": p.log_id, "prompt": p.prompt, "program": row["program_hash"],
-                   "evidence": row["evidence_hash"], "render": render_cfg.key(), "template": template,
-                   "vlm": backend.cache_key()}, 32)
+        key = content_hash({"log": p.log_id, "prompt": p.prompt, "program": row["program_hash"],
+                            "evidence": row["evidence_hash"], "render": render_cfg.key(),
+                            "template": template, "vlm": backend.cache_key()})
         row["vlm_key"] = key
         hit = cache.get("vlm", key)
         if hit is not None:
@@ -149,19 +145,20 @@ def score_pairs(pairs: list[PairPrediction], cfg: Any, backend=None, cache_dir: 
     ``df.attrs``: ``vlm_calls`` (requests sent to the model), ``cache_hits``.
     """
     vcfg, vlm_cfg = split_cfg(cfg)
+    verifier = build_verifier(vcfg)
     mode = vcfg.get("name", "none")
-    if mode not in MODES:
-        raise ValueError(f"verifier {mode!r}: expected one of {MODES}")
-    rows, logs = _base_rows(pairs) if mode != "none" else ([], [])
-    cache = ScoreCache(cache_dir if cache_dir is not None else vcfg.get("cache_dir"))
+    rows, logs = _base_rows(pairs) if verifier.enabled else ([], [])
+    cache = Store(cache_dir if cache_dir is not None else vcfg.get("cache_dir"), codec="json",
+                  fanout=True)  # root None: no cache
     calls = 0
-    if mode in ("geometric", "both"):
+    if verifier.uses_geometric:
         _score_geometric(rows, logs, cache, vcfg)
-    if mode in ("vlm", "both") and rows:
+    if verifier.uses_vlm and rows:
         calls = _score_vlm(rows, logs, cache, vcfg, vlm_cfg, backend)
     df = pd.DataFrame(rows)
-    df.attrs.update(vlm_calls=calls, cache_hits=cache.hits)
-    log_.info("verifier %s: %d pairs scored, %d model calls, %d cache hits", mode, len(rows), calls, cache.hits)
+    hits = sum(cache.hits.values())
+    df.attrs.update(vlm_calls=calls, cache_hits=hits)
+    log_.info("verifier %s: %d pairs scored, %d model calls, %d cache hits", mode, len(rows), calls, hits)
     return df
 
 

@@ -1,6 +1,6 @@
 """Chat backends: one small module per provider, all behind :class:`ChatBackend`."""
 from .base import BackendError, ChatBackend, ChatResponse, ToolCall, Usage, unreachable
-from .store import AnswerStore, answer_key
+from .store import answer_key, answer_store
 
-__all__ = ["AnswerStore", "BackendError", "ChatBackend", "ChatResponse", "ToolCall", "Usage",
-           "answer_key", "unreachable"]
+__all__ = ["BackendError", "ChatBackend", "ChatResponse", "ToolCall", "Usage",
+           "answer_key", "answer_store", "unreachable"]

@@ -20,7 +20,7 @@ import time
 from dataclasses import asdict, dataclass, field
 
 from .retry import BackendError, RetryPolicy, unreachable
-from .store import AnswerStore, answer_key
+from .store import ANSWERS, answer_key, answer_store
 
 __all__ = ["BackendError", "ChatBackend", "ChatResponse", "ToolCall", "Usage", "unreachable"]
 
@@ -143,8 +143,8 @@ class ChatBackend:
         self.prices = (price_input_per_mtok, price_output_per_mtok)
         self.context_window = int(context_window) if context_window else None
         self.tool_choice = tool_choice or None
-        self.cache = AnswerStore(cache_dir) if cache_dir else None
-        self.recorder = AnswerStore(record_dir) if record else None
+        self.cache = answer_store(cache_dir) if cache_dir else None
+        self.recorder = answer_store(record_dir) if record else None
         self._sem = threading.BoundedSemaphore(max(1, int(max_concurrency)))
         self._lock = threading.Lock()
         self._local = threading.local()
@@ -214,7 +214,7 @@ class ChatBackend:
     def _chat(self, messages, tools) -> ChatResponse:
         key = self.key(messages, tools)
         t0 = time.perf_counter()
-        rec = self.cache.get(key) if self.cache else None
+        rec = self.cache.get(ANSWERS, key) if self.cache else None
         if rec is not None and "response" in rec:
             resp = ChatResponse.from_record(rec["response"])
             resp.cached = True
@@ -223,7 +223,7 @@ class ChatBackend:
                 resp = self._call_with_retries(messages, tools)
             except BackendError as exc:
                 if self.recorder and not exc.fatal:
-                    self.recorder.put(key, self._record(key, messages, tools, error={
+                    self.recorder.put(ANSWERS, key, self._record(key, messages, tools, error={
                         "reason": exc.reason, "message": str(exc), "retries": exc.retries}))
                 with self._lock:
                     self.totals.add_failure(exc)
@@ -231,9 +231,9 @@ class ChatBackend:
         resp.seconds = time.perf_counter() - t0
         record = self._record(key, messages, tools, response=resp.to_record())
         if self.cache and not resp.cached:
-            self.cache.put(key, record)
+            self.cache.put(ANSWERS, key, record)
         if self.recorder:
-            self.recorder.put(key, record)
+            self.recorder.put(ANSWERS, key, record)
         if resp.input_tokens and not resp.cached:
             self._learn_token_ratio(messages, tools, resp.input_tokens)
         with self._lock:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import threading
 
 from .base import BackendError, ChatBackend, ChatResponse
-from .store import AnswerStore, conversation_key
+from .store import ANSWERS, answer_store, conversation_key
 
 
 class MissingRecording(BackendError):
@@ -29,7 +29,7 @@ class ReplayBackend(ChatBackend):
         kw.pop("record", None)
         kw["max_retries"] = 0  # a recorded failure is replayed once, as it happened
         super().__init__(model, **kw)
-        self.store = AnswerStore(dir)
+        self.store = answer_store(dir)
         self._params = dict(params) if params is not None else None
         self.supports_tools = supports_tools
         self._index: dict[str, list[dict]] | None = None
@@ -45,7 +45,7 @@ class ReplayBackend(ChatBackend):
         with self._index_lock:
             if self._index is None:
                 idx: dict[str, list[dict]] = {}
-                for rec in self.store.records():
+                for rec in self.store.records(ANSWERS):
                     ck = conversation_key(rec["messages"], rec.get("tools"))
                     idx.setdefault(ck, []).append(rec)
                 self._index = idx
@@ -54,7 +54,7 @@ class ReplayBackend(ChatBackend):
     def _call(self, messages, tools) -> ChatResponse:
         if self.model is not None and self._params is not None:
             key = self.key(messages, tools)
-            rec = self.store.get(key)
+            rec = self.store.get(ANSWERS, key)
             if rec is None:
                 raise MissingRecording(f"no recorded answer with key {key} in {self.endpoint()}"
                                        f" (model {self.model!r}); record it first with "

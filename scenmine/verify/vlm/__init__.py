@@ -1,38 +1,18 @@
 """VLM backends (one small module each) and ``build_backend(cfg.vlm)``."""
 from __future__ import annotations
 
-import importlib
 from typing import Any
+
+from scenmine.config import instantiate_group
 
 from .base import VLMAnswer, VLMBackend, VLMRequest, p_yes_from_logprobs, parse_answer
 
-BACKENDS = {
-    "none": "scenmine.verify.vlm.none.NoVLM",
-    "openai": "scenmine.verify.vlm.openai.OpenAIVLM",
-    "transformers": "scenmine.verify.vlm.transformers_backend.TransformersVLM",
-    "qwen3vl_vllm": "scenmine.verify.vlm.qwen3vl_vllm.VLLMQwen3VL",
-}
-
-
-def _plain(cfg: Any) -> dict:
-    try:
-        from omegaconf import OmegaConf
-
-        if OmegaConf.is_config(cfg):
-            return OmegaConf.to_container(cfg, resolve=True)
-    except ImportError:  # pragma: no cover
-        pass
-    return dict(cfg or {})
-
 
 def build_backend(cfg: Any) -> VLMBackend:
-    """Backend from a ``conf/vlm/*.yaml`` mapping: ``_target_`` (a class path) or ``name``."""
-    d = _plain(cfg)
-    target = d.pop("_target_", None) or BACKENDS[d.get("name", "none")]
-    d.pop("name", None)
-    module, _, attr = target.rpartition(".")
-    return getattr(importlib.import_module(module), attr)(**d)
+    """The backend a ``conf/vlm/*.yaml`` node names with its ``_target_`` (a bare mapping
+    naming an option, e.g. ``{"name": "openai", ...}``, takes that option's target)."""
+    return instantiate_group("vlm", cfg)
 
 
-__all__ = ["BACKENDS", "VLMAnswer", "VLMBackend", "VLMRequest", "build_backend", "p_yes_from_logprobs",
+__all__ = ["VLMAnswer", "VLMBackend", "VLMRequest", "build_backend", "p_yes_from_logprobs",
            "parse_answer"]
