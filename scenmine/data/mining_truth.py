@@ -14,7 +14,7 @@ its ground truth from it as follows, and so does this module:
 - label 0 REFERRED_OBJECT where the pair's row says REFERRED_OBJECT at that timestamp, else 1
   RELATED_OBJECT where it says RELATED_OBJECT, else 2 OTHER_OBJECT.
 
-The file is read in Arrow record batches (memory-mapped; only the columns needed), and a log
+The file is read in Arrow record batches (only the columns needed), and a log
 is converted as soon as its last batch has been read, so memory holds about one log at a time
 when the file is grouped by log (as the benchmark ships it), never the whole file.
 """
@@ -57,7 +57,7 @@ class LogTruth:
 def _open(path: Path, columns: Iterable[str]) -> ipc.RecordBatchFileReader:
     """A batch reader over ``columns`` of a feather (Arrow IPC) file; AnnotationsError if not."""
     try:
-        source = pa.memory_map(str(path))
+        source = pa.OSFile(str(path))  # plain reads: a memory map would count the file in RSS
         schema = ipc.open_file(source).schema
     except (OSError, pa.ArrowInvalid) as exc:
         raise AnnotationsError(f"{path}: not a readable feather file (truncated or corrupt? "

@@ -137,45 +137,59 @@ def file_digest(path: Path, store: Store) -> str:
     return digest
 
 
-def build_ground_truth(download: RefAVDownload, log_dirs: dict[str, Path], store: Store,
-                       progress: bool = True) -> tuple[dict[str, dict], dict[str, str]]:
-    """``({log_id: {prompt: frames}}, {log_id: problem})`` for ``log_dirs``, converting only the
-    logs not cached for this feather's content and these poses."""
-    path = download.annotations_file
-    if not path.is_file():
-        raise DatasetError(f"dataset.sm_root: no {path.name} in {path.parent} (the {download.split} "
-                           "ground truth's source; only the test split has none)")
-    feather_sha = file_digest(path, store)
+class GroundTruthCache:
+    """Each log's ground truth built from one annotations feather, stored per (file content,
+    log, ego poses) in ``store``; logs not stored yet are converted in one streaming pass."""
 
-    def key(log_id: str) -> str:
-        pose_sha = sha256_file(log_dirs[log_id] / POSE_FILE)
-        return content_hash("refav-ground-truth", TRUTH_VERSION, feather_sha, log_id, pose_sha)
+    def __init__(self, download: RefAVDownload, log_dirs: dict[str, Path], store: Store):
+        path = download.annotations_file
+        if not path.is_file():
+            raise DatasetError(f"dataset.sm_root: no {path.name} in {path.parent} (the "
+                               f"{download.split} ground truth's source; only the test split has none)")
+        self.download, self.store = download, store
+        self.log_dirs = {k: v for k, v in log_dirs.items() if (v / POSE_FILE).is_file()}
+        self.feather_sha = file_digest(path, store)
 
-    truth: dict[str, dict] = {}
-    todo: dict[str, Path] = {}
-    for log_id, folder in log_dirs.items():
-        if not (folder / POSE_FILE).is_file():
-            continue  # reported by the caller: the evaluator needs the poses too
-        cached = store.get("ground_truth", key(log_id))
-        if isinstance(cached, dict):
-            truth[log_id] = cached
-        else:
-            todo[log_id] = folder
+    def key(self, log_id: str) -> str:
+        pose_sha = sha256_file(self.log_dirs[log_id] / POSE_FILE)
+        return content_hash("refav-ground-truth", TRUTH_VERSION, self.feather_sha, log_id, pose_sha)
 
-    def keep(result: LogTruth) -> None:
-        if not result.problem:
-            store.put("ground_truth", key(result.log_id), result.frames)
-            truth[result.log_id] = result.frames
+    @property
+    def index_key(self) -> str:
+        """The store key of the index of logs stored for this file content: ``{log_id: key}``."""
+        return content_hash("refav-ground-truth-index", TRUTH_VERSION, self.feather_sha)
 
-    problems = {}
-    if todo:
+    def build(self, progress: bool = True) -> dict[str, str]:
+        """Convert the logs not stored yet (each is stored as soon as it is built, nothing is
+        kept in memory); ``{log_id: problem}`` for those that cannot be converted."""
+        keys = {log_id: self.key(log_id) for log_id in self.log_dirs}
+        stored = self.store.get("ground_truth_index", self.index_key)
+        stored = dict(stored) if isinstance(stored, dict) else {}
+        todo = {k: v for k, v in self.log_dirs.items() if stored.get(k) != keys[k]}
+        if not todo:
+            return {}
         log.info("building the %s ground truth of %d logs from %s (cached afterwards)",
-                 download.split, len(todo), path)
+                 self.download.split, len(todo), self.download.annotations_file)
+
+        def keep(result: LogTruth) -> None:
+            if not result.problem:
+                self.store.put("ground_truth", keys[result.log_id], result.frames)
+                stored[result.log_id] = keys[result.log_id]
         try:
-            problems = convert(path, todo, keep, progress)
+            return convert(self.download.annotations_file, todo, keep, progress)
         except AnnotationsError as exc:
             raise DatasetError(f"dataset.sm_root: {exc}") from exc
-    return truth, problems
+        finally:
+            self.store.put("ground_truth_index", self.index_key, stored)
+
+    def load(self) -> dict[str, dict]:
+        """``{log_id: {prompt: frames}}`` of every stored log."""
+        truth = {}
+        for log_id in self.log_dirs:
+            frames = self.store.get("ground_truth", self.key(log_id))
+            if isinstance(frames, dict):
+                truth[log_id] = frames
+        return truth
 
 
 def load_refav(cfg) -> Dataset:
@@ -229,9 +243,10 @@ def _load(sm_root: Path, av2_root: Path, split: str, tracker: Path | None, max_l
                            f"in {split_dir} (e.g. {next(iter(failed.values()))})")
     gt = None
     if split != "test":
-        truth, problems = build_ground_truth(
-            download, {k: v for k, v in logs.items() if not any(p[0] == k for p in failed)},
-            Store(cache), progress)
+        readable = {k: v for k, v in logs.items() if not any(p[0] == k for p in failed)}
+        truth_cache = GroundTruthCache(download, readable, Store(cache))
+        problems = truth_cache.build(progress)
+        truth = truth_cache.load()
         gt = {}
         for pair in pairs:
             if pair in failed:
