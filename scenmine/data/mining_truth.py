@@ -239,7 +239,7 @@ def convert(path: Path, log_dirs: dict[str, Path],
         for log_id, rows in stream_logs(path, todo, where):
             try:
                 truth = convert_log(log_id, rows, read_poses(log_dirs[log_id]))
-            except (OSError, ValueError, KeyError) as exc:
+            except (OSError, ValueError, KeyError, TypeError, pa.ArrowException) as exc:  # untrusted file
                 truth = LogTruth(log_id, {}, f"cannot convert: {exc}")
             if truth.problem:
                 problems[log_id] = truth.problem
