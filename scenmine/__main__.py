@@ -26,7 +26,8 @@ def summary(metrics: dict) -> str:
     """A small readable table of the run's headline numbers."""
     names = [*METRIC_NAMES, "n_prompts", "n_pairs", "n_programs", "n_generation_failed",
              "n_execution_failed", "n_empty_predictions", "wall_seconds"]
-    rows = [f"  {name:<22} {metrics[name]:.4f}" if isinstance(metrics[name], float)
+    rows = [] if metrics.get("evaluated", 1) else [f"  {'metrics':<22} not evaluated (no ground truth)"]
+    rows += [f"  {name:<22} {metrics[name]:.4f}" if isinstance(metrics[name], float)
             else f"  {name:<22} {metrics[name]}" for name in names if name in metrics]
     return "\n".join(["results:", *rows])
 

@@ -1,4 +1,4 @@
-"""``python -m scenmine.export --run <run id | run folder> --out DIR``: challenge submission files.
+"""``python -m scenmine.export --run <run id | run folder> [--out DIR]``: challenge submission files.
 
 Writes the two files the Argoverse 2 scenario-mining challenge (RefAV) accepts:
 
@@ -117,6 +117,10 @@ def expected_frames(dataset_cfg=None, ground_truth: str | Path | None = None) ->
     from scenmine.data.logs import LogLoadError, load_log
 
     dataset = load_dataset(dataset_cfg)
+    if dataset.failed_pairs:  # listed by the split, but no frames can be known for them
+        (log_id, prompt), reason = next(iter(dataset.failed_pairs.items()))
+        raise ValueError(f"{len(dataset.failed_pairs)} pairs of the split cannot be answered, e.g. "
+                         f"({log_id!r}, {prompt!r}): {reason}")
     if dataset.ground_truth is not None:
         return {k: np.asarray([f["timestamp_ns"] for f in dataset.ground_truth[k]], np.int64)
                 for k in dataset.pairs}
@@ -124,7 +128,8 @@ def expected_frames(dataset_cfg=None, ground_truth: str | Path | None = None) ->
     for log_id, prompt in dataset.pairs:
         if log_id not in cache:
             try:
-                cache[log_id] = np.asarray(load_log(dataset.logs[log_id]).eval_timestamps, np.int64)
+                log_data = load_log(dataset.logs[log_id], tracks=dataset.tracks)
+                cache[log_id] = np.asarray(log_data.eval_timestamps, np.int64)
             except (KeyError, LogLoadError) as exc:
                 raise ValueError(f"cannot read the evaluation frames of log {log_id}: {exc}") from exc
         out[(log_id, prompt)] = cache[log_id]
@@ -296,7 +301,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m scenmine.export", description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--run", required=True, help="MLflow run id or run folder (outputs/runs/...)")
-    parser.add_argument("--out", required=True, help="folder for spatiotemporal.pkl and temporal.pkl")
+    parser.add_argument("--out", help="folder for spatiotemporal.pkl and temporal.pkl "
+                        "(default: outputs/challenge/<run id or run folder name>)")
     parser.add_argument("--ground-truth", help="pkl whose pairs and frames define the split "
                         "(default: the run's dataset config)")
     parser.add_argument("--tracking-dir", default="mlruns", help="local MLflow store (default mlruns)")
@@ -312,7 +318,8 @@ def main(argv: list[str] | None = None) -> int:
         run = load_run(args.run, tracking)
         expected = expected_frames(run.cfg.dataset if run.cfg is not None else None,
                                    args.ground_truth)
-        files = export(run, args.out, expected)
+        out = args.out or Path("outputs") / "challenge" / Path(args.run.rstrip("/")).name
+        files = export(run, out, expected)
     except (SubmissionError, ValueError, FileNotFoundError) as exc:
         print(f"export failed: {exc}", file=sys.stderr)
         return 2

@@ -92,6 +92,8 @@ def run(cfg: DictConfig, run_dir: str | Path) -> RunResult:
     store = Store(run_dir / "store", Path(cfg.resume) / "store" if cfg.get("resume") else None)
     failures: list[dict] = [{"stage": "dataset", "log_id": "", "prompt": p, "reason": r}
                             for p, r in dataset.skipped_prompts.items()]
+    failures += [{"stage": "dataset", "log_id": log_id, "prompt": prompt, "reason": reason}
+                 for (log_id, prompt), reason in dataset.failed_pairs.items()]
     start = time.perf_counter()
     with track.start_run(cfg.tracking, run_name=cfg.tracking.get("run_name")) as tracker:
         track.close_abandoned(tracker, run_dir, cfg.get("resume"))  # e.g. killed with SIGKILL
@@ -128,6 +130,9 @@ def run(cfg: DictConfig, run_dir: str | Path) -> RunResult:
                                       run_dir / "evaluation",
                                       progress="evaluate" if cfg.output.progress else None)
             metrics.update(evaluation.metrics)
+        metrics["evaluated"] = int(evaluation is not None)
+        tracker.set_tags({"evaluation": "evaluated" if evaluation is not None else
+                          f"not evaluated: no ground truth ({dataset.name}/{dataset.split})"})
         metrics.update(usage_summary(programs.values()))
         metrics.update(timer.seconds)
         metrics["wall_seconds"] = time.perf_counter() - start

@@ -21,7 +21,7 @@ MAX_FAILURES_LOGGED = 20
 def _empty_prediction(dataset: Dataset, log_id: str, prompt: str) -> list[dict] | None:
     """Frames with no referred object, from the log or else from the ground-truth frames."""
     try:
-        return build_frames(load_log(dataset.logs[log_id]), {}, {}, prompt)
+        return build_frames(load_log(dataset.logs[log_id], tracks=dataset.tracks), {}, {}, prompt)
     except (KeyError, LogLoadError):
         if dataset.ground_truth and (log_id, prompt) in dataset.ground_truth:
             return empty_like(dataset.ground_truth[(log_id, prompt)])

@@ -41,3 +41,11 @@ def mini_root(tmp_path_factory) -> Path:
     """The embedded dataset, generated once per test session into a temp cache."""
     from scenmine.data.synthetic import ensure_mini_dataset
     return ensure_mini_dataset(tmp_path_factory.mktemp("cache"), seed=0)
+
+
+@pytest.fixture(scope="session")
+def refav_download(av2_mini, tmp_path_factory):
+    """A miniature RefAV download (pairs files, annotations feather, sensor root, tracker
+    pkls) built once per session from the real logs and ground truth (tests/refav_download.py)."""
+    from refav_download import build
+    return build(av2_mini, tmp_path_factory.mktemp("refav"))

@@ -1,4 +1,4 @@
-"""``python -m scenmine.bench <subcommand> [options]``: dsl | scale."""
+"""``python -m scenmine.bench <subcommand> [options]``: dsl | scale | convert."""
 from __future__ import annotations
 
 import importlib
@@ -8,6 +8,8 @@ SUBCOMMANDS = {
     "dsl": ("scenmine.bench.dsl", "the DSL program library on real logs: time, memory, agreement"),
     "scale": ("scenmine.bench.scale", "the execute stage on a RefAV-test-sized synthetic split: "
               "pairs/s, memory, projection"),
+    "convert": ("scenmine.bench.convert", "RefAV annotations feather -> ground truth: rows/s, peak "
+                "memory, projection to the 5 GB train file"),
 }
 
 

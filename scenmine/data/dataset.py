@@ -2,7 +2,7 @@
 
 ``dataset=mini`` is the embedded synthetic data (generated on first use); ``dataset=av2``
 points at real Argoverse 2 logs with an official-format ground-truth pkl and/or a prompts
-file. Configuration errors (missing folders or files) raise ``DatasetError`` naming the key.
+file; ``dataset=refav`` reads the RefAV benchmark's downloads (scenmine.data.refav). Configuration errors (missing folders or files) raise ``DatasetError`` naming the key.
 """
 from __future__ import annotations
 
@@ -31,6 +31,8 @@ class Dataset:
     ground_truth: dict | None = None
     ground_truth_path: Path | None = None
     skipped_prompts: dict[str, str] = field(default_factory=dict)  # prompt -> reason
+    tracks: Path | None = None  # tracker predictions (AV2 tracking submission) replacing annotations
+    failed_pairs: dict[tuple[str, str], str] = field(default_factory=dict)  # listed, unusable -> reason
 
     @property
     def prompts(self) -> list[str]:
@@ -171,7 +173,8 @@ def load_av2(cfg) -> Dataset:
     if gt is not None:
         gt = {k: gt[k] for k in pairs}
     return Dataset("av2", cfg.split, logs_dir, logs, pairs, gt,
-                   Path(cfg.ground_truth) if gt is not None else None, skipped)
+                   Path(cfg.ground_truth) if gt is not None else None, skipped,
+                   tracks=Path(cfg.tracks) if cfg.tracks else None)
 
 
 def load_mini(cfg) -> Dataset:

@@ -22,8 +22,8 @@ def execute_pairs(cfg, dataset: Dataset, programs: dict[str, Generation], store:
                   failures: list[dict]) -> dict[tuple[str, str], ExecResult]:
     """Stage 4: run each prompt's program on each of its logs (sandboxed, in parallel)."""
     post = cfg_dict(cfg.execute.post)
-    if cfg.dataset.get("tracks"):  # tracker predictions replace the annotations
-        post["tracks"] = str(Path(cfg.dataset.tracks).resolve())
+    if dataset.tracks:  # tracker predictions replace the annotations
+        post["tracks"] = str(Path(dataset.tracks).resolve())
     results: dict[tuple[str, str], ExecResult] = {}
     tasks, keys = [], {}
     frame_pool: dict = {}  # identical frame arrays of all pairs, kept once (share_arrays)

@@ -37,4 +37,21 @@ class Av2Dataset:
     max_logs: int | None = key("use only the first N logs", ge=1)
 
 
-SCHEMA = Group("name", {"mini": MiniDataset, "av2": Av2Dataset})
+@dataclass
+class RefAVDataset:
+    """dataset=refav: the RefAV benchmark's downloads as they are (scenmine/data/refav.py)."""
+
+    _target_: str = key()
+    name: Literal["refav"] = key()
+    split: Split = key("which split's pairs file, annotations feather and sensor folder")
+    sm_root: str = key("scenario-mining download: log_prompt_pairs_<split>.json, "
+                       "scenario_mining_<split>_annotations.feather")
+    av2_root: str = key("Argoverse 2 sensor root holding train/ val/ test/")
+    tracker: str | None = key("tracker-predictions pkl (AV2 tracking submission); null: the "
+                              "logs' annotations (required on test)")
+    max_logs: int | None = key("use only the first N logs of the pairs file", ge=1)
+    cache: str | None = key("folder of the converted ground truth (null: $SCENMINE_CACHE/refav)")
+    progress: bool = key("progress bar while converting the annotations feather")
+
+
+SCHEMA = Group("name", {"mini": MiniDataset, "av2": Av2Dataset, "refav": RefAVDataset})
