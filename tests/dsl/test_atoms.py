@@ -193,7 +193,8 @@ TRACKS = {
     "cutter": ("REGULAR_VEHICLE", {j: (-82.0 + j, -6.75 + 3.5 * np.clip((j - 120) / 20, 0, 1),
                                        0.0) for j in range(100, 160)}, CAR),
     # overtaking: 'passer' at 12 m/s in lane 1 passes 'cruiser' at 5 m/s in lane 2
-    "cruiser": ("REGULAR_VEHICLE", straight(-60, -3.25, 5.0, frames=range(160, 250)), CAR),
+    "cruiser": ("REGULAR_VEHICLE", {j: (-60 + 5 * (j - 160) / HZ, -3.25, 0.0)
+                                    for j in range(160, 250)}, CAR),
     "passer": ("REGULAR_VEHICLE", {j: (-80 + 12 * (j - 160) / HZ, -6.75, 0.0)
                                    for j in range(160, 250)}, CAR),
     # yielding: 'yielder' drives lane 2 and stops at x = 17.5 while 'crosser' walks across at
