@@ -21,7 +21,16 @@ import numpy as np
 from scenmine.dsl.context import LogContext, _take, _unpack, get_context, pack
 from scenmine.dsl.map_context import _number, road_index
 from scenmine.dsl.scenario import filter_by_mask
-from scenmine.dsl.temporal import close_gaps, frames, mark, persistent, run_ids, runs, transitions
+from scenmine.dsl.temporal import (
+    close_gaps,
+    frame_period,
+    frames,
+    mark,
+    persistent,
+    run_ids,
+    runs,
+    transitions,
+)
 
 FLIP_STEP_DEG = 45.0        # a larger box-yaw step in one frame is a flip, not a turn
 REVERSE_SPEED = 0.5         # m/s backwards that counts as reversing
@@ -95,19 +104,19 @@ def _big_turns(ctx: LogContext, min_angle: float, max_duration: float, min_rate:
     w = frames(ctx, 0.5)
     idx = np.arange(k)[None, :]
     last = np.maximum(lengths - 1, 0)[:, None]
-    ahead = np.take_along_axis(heading, np.minimum(idx + w, last), axis=1)
-    behind = np.take_along_axis(heading, np.clip(idx - w, 0, last), axis=1)
-    span = (np.minimum(idx + w, last) - np.clip(idx - w, 0, last)) / frames(ctx, 1.0)  # s
+    times = (ctx.timestamps[order] - ctx.timestamps[0]) * 1e-9      # packed seconds
+    hi_i, lo_i = np.minimum(idx + w, last), np.clip(idx - w, 0, last)
+    span = np.take_along_axis(times, hi_i, 1) - np.take_along_axis(times, lo_i, 1)
+    turned = np.take_along_axis(heading, hi_i, 1) - np.take_along_axis(heading, lo_i, 1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        rate = np.where(span > 0, (ahead - behind) / np.where(span > 0, span, 1), 0.0)
+        rate = np.where(span > 0, turned / np.where(span > 0, span, 1), 0.0)   # deg/s
     inrow = idx < lengths[:, None]
     speed = _take(ctx.speed, order)
     reverse = _take(_reversing_mask(ctx, REVERSE_SPEED, 0.5), order)
     out = np.zeros((m, k), bool)
-    max_len = frames(ctx, max_duration)
     for sign in (1, -1):
         turning = inrow & (sign * rate > min_rate)
-        turning = close_gaps(turning, lengths, frames(ctx, 2.0))
+        turning = close_gaps(turning, lengths, 2.0, times, frame_period(ctx))
         rows, starts, ends = runs(turning)
         if not len(rows):
             continue
@@ -117,7 +126,8 @@ def _big_turns(ctx: LogContext, min_angle: float, max_duration: float, min_rate:
         moved = np.array([np.nanmax(speed[r, s:e]) if e > s else 0.0
                           for r, s, e in zip(rows, starts, ends)])
         has_rev = np.array([reverse[r, s:e].any() for r, s, e in zip(rows, starts, ends)])
-        keep = (total >= min_angle) & (ends - starts <= max_len) & (moved >= MOVING_SPEED)
+        duration = times[rows, ends - 1] - times[rows, starts]
+        keep = (total >= min_angle) & (duration <= max_duration) & (moved >= MOVING_SPEED)
         if with_reverse is not None:
             keep &= has_rev == with_reverse
         out |= mark((m, k), rows[keep], starts[keep], ends[keep])

@@ -13,15 +13,28 @@ import numpy as np
 from scenmine.dsl.context import LogContext, _take, _unpack, pack
 
 
+def frame_period(ctx: LogContext) -> float:
+    """The log's frame period in seconds (0.1 for a 10 Hz log)."""
+    step = np.median(np.diff(ctx.timestamps)) * 1e-9 if ctx.n_times > 1 else 0.1
+    return float(step) or 0.1
+
+
 def frames(ctx: LogContext, seconds: float) -> int:
     """Number of frames spanning ``seconds`` at the log's frame rate (at least 1)."""
-    step = np.median(np.diff(ctx.timestamps)) * 1e-9 if ctx.n_times > 1 else 0.1
-    return max(1, int(round(float(seconds) / float(step or 0.1))))
+    return max(1, int(round(float(seconds) / frame_period(ctx))))
 
 
-def close_gaps(packed: np.ndarray, lengths: np.ndarray, max_gap: int) -> np.ndarray:
-    """Packed (M, K) bool with False runs of at most ``max_gap`` samples between two True
-    samples set to True (runs at a row's ends are left alone)."""
+def _positions(packed: np.ndarray, times: np.ndarray | None) -> np.ndarray:
+    return np.broadcast_to(np.arange(packed.shape[1], dtype=float), packed.shape) \
+        if times is None else times
+
+
+def close_gaps(packed: np.ndarray, lengths: np.ndarray, max_gap: float,
+               times: np.ndarray | None = None, step: float = 1.0) -> np.ndarray:
+    """Packed (M, K) bool with False runs between two True samples set to True when the gap
+    lasts at most ``max_gap``: samples by default, or seconds when ``times`` (M, K) gives
+    each sample's time and ``step`` the frame period (so missed frames count as time).
+    Runs at a row's ends are left alone."""
     if max_gap <= 0:
         return packed
     m, k = packed.shape
@@ -30,8 +43,11 @@ def close_gaps(packed: np.ndarray, lengths: np.ndarray, max_gap: int) -> np.ndar
     hit = packed & inrow
     prev = np.maximum.accumulate(np.where(hit, idx, -1), axis=1)
     nxt = np.minimum.accumulate(np.where(hit, idx, k)[:, ::-1], axis=1)[:, ::-1]
-    gap = (prev >= 0) & (nxt < k) & (nxt - prev - 1 <= max_gap)
-    return (hit | gap) & inrow
+    pos = _positions(packed, times)
+    both = (prev >= 0) & (nxt < k)
+    span = np.take_along_axis(pos, np.clip(nxt, 0, k - 1), 1) - \
+        np.take_along_axis(pos, np.clip(prev, 0, k - 1), 1) - step
+    return (hit | (both & (span <= max_gap + 1e-6 * step))) & inrow
 
 
 def runs(packed: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -52,24 +68,31 @@ def mark(shape, rows, starts, ends) -> np.ndarray:
     return np.cumsum(marks, axis=1)[:, :shape[1]] > 0
 
 
-def drop_short(packed: np.ndarray, min_len: int) -> np.ndarray:
-    """Packed (M, K) bool with True runs shorter than ``min_len`` samples removed."""
-    if min_len <= 1:
+def drop_short(packed: np.ndarray, min_len: float, times: np.ndarray | None = None,
+               step: float = 1.0) -> np.ndarray:
+    """Packed (M, K) bool with True runs shorter than ``min_len`` removed: samples by
+    default, or seconds from first to last sample plus one frame when ``times`` is given."""
+    if min_len <= step:
         return packed
     rows, starts, ends = runs(packed)
-    keep = (ends - starts) >= min_len
+    pos = _positions(packed, times)
+    length = pos[rows, ends - 1] - pos[rows, starts] + step
+    keep = length >= min_len - 1e-6 * step
     return mark(packed.shape, rows[keep], starts[keep], ends[keep])
 
 
 def persistent(ctx: LogContext, mask: np.ndarray, min_seconds: float = 0.0,
                max_gap_seconds: float = 0.0, valid: np.ndarray | None = None) -> np.ndarray:
     """(N, T) mask kept only where it holds for ``min_seconds`` over the track's own frames,
-    after closing dropouts of up to ``max_gap_seconds`` (hysteresis against jitter)."""
+    after closing dropouts of up to ``max_gap_seconds`` (hysteresis against jitter).
+    Durations are measured on timestamps, so frames the tracker missed count as time."""
     valid = ctx.valid if valid is None else valid
     order, lengths = pack(valid)
     packed = _take(mask & valid, order)
-    packed = close_gaps(packed, lengths, frames(ctx, max_gap_seconds) if max_gap_seconds else 0)
-    packed = drop_short(packed, frames(ctx, min_seconds) if min_seconds else 1)
+    times = (ctx.timestamps[order] - ctx.timestamps[0]) * 1e-9
+    step = frame_period(ctx)
+    packed = close_gaps(packed, lengths, max_gap_seconds, times, step)
+    packed = drop_short(packed, min_seconds, times, step)
     return _unpack(packed, order, valid, fill=False)
 
 
