@@ -555,12 +555,11 @@ def _jaywalk_mask(ctx: LogContext, crosswalk_distance: float, min_speed: float,
     lane = ctx.lane
     road = road_index(ctx)
     safe = np.maximum(lane, 0)
-    in_lane = (lane >= 0) & road.motor[safe] & ~ctx.lanes.is_intersection[safe]
-    near_cw = ctx.memo(("near_infrastructure", "crosswalk", float(crosswalk_distance)),
-                       lambda: _near_element_mask(ctx, "crosswalk", float(crosswalk_distance)))
+    with np.errstate(invalid="ignore"):
+        raw = (lane >= 0) & road.motor[safe] & ~ctx.lanes.is_intersection[safe] & \
+            (ctx.speed >= min_speed) & ~ctx.category_mask("VEHICLE")[:, None]
+    raw &= ~_near_element_mask(ctx, "crosswalk", float(crosswalk_distance), raw)
     with np.errstate(invalid="ignore", divide="ignore"):
-        raw = in_lane & ~near_cw & (ctx.speed >= min_speed) & \
-            ~ctx.category_mask("VEHICLE")[:, None]
         if crossing_only:
             h = road.heading[safe]
             cos = np.abs(h[..., 0] * ctx.vel[..., 0] + h[..., 1] * ctx.vel[..., 1]) / ctx.speed

@@ -288,28 +288,39 @@ def on_one_way_road(track_candidates, log_dir):
 
 # ----------------------------------------------------------------------------- medians
 def _median_mask(ctx: LogContext, max_distance: float) -> np.ndarray:
+    """(N, T) raw on-median test of every annotated cell outside the lanes. A track that
+    never moves 3 m (ctx.stationary) is tested once, at its median position."""
+    from scenmine.dsl.geometry import inside_pairs
+
     road = road_index(ctx)
     out = np.zeros(ctx.valid.shape, bool)
-    if road.tree is None:
+    cand = ctx.valid & (ctx.lane < 0)
+    if road.tree is None or not cand.any():
         return out
-    from scenmine.dsl.map_functions import drivable_mask
-
-    rows, cols = np.nonzero(ctx.valid & (ctx.lane < 0) & ~drivable_mask(ctx))
-    if not len(rows):
-        return out
-    p = ctx.pos[rows, cols, :2]
+    rows, cols = np.nonzero(cand & ~ctx.stationary[:, None])
+    still = np.flatnonzero(ctx.stationary & cand.any(axis=1))
+    with np.errstate(invalid="ignore"):
+        p = np.concatenate([ctx.pos[rows, cols, :2],
+                            np.nanmedian(ctx.pos[still, :, :2], axis=1).reshape(-1, 2)])
+    hit = np.zeros(len(p), bool)
+    drivable = [da.xyz[:, :2] for da in ctx.map.get_scenario_vector_drivable_areas()]
+    off = np.ones(len(p), bool)
+    off[inside_pairs(p, drivable)[0]] = False
+    q = np.flatnonzero(off)
     k = min(MEDIAN_NEIGHBOURS, len(road.points))
-    dist, idx = road.tree.query(p, k=k, distance_upper_bound=max_distance)
-    dist, idx = dist.reshape(len(p), k), idx.reshape(len(p), k)
+    dist, idx = road.tree.query(p[q], k=k, distance_upper_bound=max_distance)
+    dist, idx = dist.reshape(len(q), k), idx.reshape(len(q), k)
     found = np.isfinite(dist)
     j = np.where(found, idx, 0)
     t = road.tangents[j]                                    # (M, K, 2)
-    rel = p[:, None, :] - road.points[j]
+    rel = p[q][:, None, :] - road.points[j]
     left = found & (t[..., 0] * rel[..., 1] - t[..., 1] * rel[..., 0] > 0)
     first = np.argmax(left, axis=1)                         # the nearest sample it is left of
     ref = np.take_along_axis(t, first[:, None, None].repeat(2, 2), axis=1)  # (M, 1, 2)
     opposite = left & (np.einsum("mkd,mkd->mk", t, ref) < OPPOSITE_COS)
-    out[rows, cols] = left.any(axis=1) & opposite.any(axis=1)
+    hit[q] = left.any(axis=1) & opposite.any(axis=1)
+    out[rows, cols] = hit[:len(rows)]
+    out[still] = hit[len(rows):, None] & cand[still]
     return out
 
 
@@ -360,9 +371,13 @@ def _element_positions(ctx: LogContext, categories) -> tuple[np.ndarray, np.ndar
     return pos, present
 
 
-def _near_element_mask(ctx: LogContext, element: str, distance: float) -> np.ndarray:
-    from scenmine.dsl.geometry import dilate_polygon
-    from scenmine.dsl.map_functions import _points_in_any
+def _near_element_mask(ctx: LogContext, element: str, distance: float,
+                       cells: np.ndarray | None = None) -> np.ndarray:
+    """(N, T) bool: within ``distance`` of the element, tested on ``cells`` (default: every
+    annotated cell)."""
+    from scenmine.dsl.geometry import dilate_polygon, inside_pairs
+
+    cells = ctx.valid if cells is None else cells
 
     if element in ANNOTATED_ELEMENTS:
         pos, present = _element_positions(ctx, ANNOTATED_ELEMENTS[element])
@@ -374,7 +389,7 @@ def _near_element_mask(ctx: LogContext, element: str, distance: float) -> np.nda
         self_rows = np.isin(ctx.categories, ANNOTATED_ELEMENTS[element])
         if len(pos) == 1:  # an element is not near itself
             out[self_rows] = False
-        return out & ctx.valid
+        return out & cells
     lanes = ctx.lanes
     if element == "crosswalk":
         polys = [pc.polygon[:, :2] for pc in ctx.map.get_scenario_ped_crossings()]
@@ -382,9 +397,13 @@ def _near_element_mask(ctx: LogContext, element: str, distance: float) -> np.nda
         pick = {"bike_lane": lanes.lane_type == "BIKE", "bus_lane": lanes.lane_type == "BUS",
                 "intersection": lanes.is_intersection}[element]
         polys = [lanes.polygons[q] for q in np.flatnonzero(pick)]
-    if not polys:
-        return np.zeros(ctx.valid.shape, bool)
-    return _points_in_any(ctx, [dilate_polygon(p, distance) if distance else p for p in polys])
+    out = np.zeros(ctx.valid.shape, bool)
+    rows, cols = np.nonzero(cells)
+    if polys and len(rows):
+        grown = [dilate_polygon(p, distance) if distance else p for p in polys]
+        hit, _ = inside_pairs(ctx.pos[rows, cols, :2], grown)
+        out[rows[hit], cols[hit]] = True
+    return out
 
 
 def near_infrastructure(track_candidates, log_dir, element, within_distance=10):
@@ -425,14 +444,22 @@ def near_infrastructure(track_candidates, log_dir, element, within_distance=10):
 
 # ----------------------------------------------------------------------------- n-th object
 def _nth_kernel(ctx, geo, ti, ci, direction, n, within_distance, lateral_thresh):
+    """(A, B, T): candidate b is the n-th closest (footprint distance, candidate order on
+    ties, as RefAV ranks) of those in ``direction`` of track a within reach."""
     from scenmine.dsl.relational_kernels import direction_kernel
 
-    upto = direction_kernel(ctx, geo, ti, ci, direction, n, n, within_distance, lateral_thresh)
-    if n > 1:
-        before = direction_kernel(ctx, geo, ti, ci, direction, 0, n - 1, within_distance,
-                                  lateral_thresh)
-        upto &= ~before
-    return upto
+    sel = direction_kernel(ctx, geo, ti, ci, direction, 0, np.inf, within_distance,
+                           lateral_thresh)
+    out = np.zeros(sel.shape, bool)
+    a, b, t = np.nonzero(sel)
+    if len(a) == 0:
+        return out
+    dist = np.full(sel.shape, np.inf)
+    dist[a, b, t] = geo.box_distance(ti[a], ci[b], t)
+    order = np.argsort(dist, axis=1, kind="stable")
+    rank = np.empty_like(order)
+    np.put_along_axis(rank, order, np.arange(sel.shape[1])[None, :, None], axis=1)
+    return sel & (rank == n - 1)
 
 
 def nth_object_in_direction(track_candidates, related_candidates, log_dir, direction, n=1,
