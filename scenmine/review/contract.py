@@ -57,6 +57,8 @@ CONTRACT: dict[str, list[tuple[str, object]]] = {
                         ("visualize", False)],
 }
 VAR_KEYWORDS = {"output_scenario"}
+# functions whose result refers the related candidates (their second argument)
+RETURNS_RELATED = frozenset({"get_objects_in_relative_direction", "nth_object_in_direction"})
 WRAPPERS = ("scenario_not", "reverse_relationship")
 
 AV2_CATEGORIES = (
@@ -163,7 +165,7 @@ ROAD_FUNCTIONS = frozenset({"on_road", "in_drivable_area", "on_lane_type", "on_i
                             "at_stop_sign", "on_relative_side_of_road", "at_pedestrian_crossing",
                             "in_lane_number", "on_road_with_lanes", "on_one_way_road",
                             "running_stop_sign", "jaywalking", "cutting_in", "parking",
-                            "pulling_out"})
+                            "pulling_out", "yielding"})
 ROAD_USERS = (VEHICLE - {"EGO_VEHICLE"}) | {"BICYCLIST", "MOTORCYCLIST", "VEHICULAR_TRAILER",
                                            "WHEELED_RIDER"}
 PROGRAM_NAMES = frozenset({"log_dir", "output_dir", "description", "np", "Path", "Literal",

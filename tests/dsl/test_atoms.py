@@ -396,3 +396,27 @@ def test_jaywalking(log):
     times = secs(result, "jaywalker")
     assert 1.2 <= times[0] <= 1.6 and 6.7 <= times[-1] <= 7.2
     assert got(D["jaywalking"](peds, log, crossing_only=False), "along")
+
+
+# ---- documentation and contract -------------------------------------------------------------
+def test_new_atoms_are_documented_and_known_to_the_reviewer():
+    import inspect
+
+    from scenmine.dsl.behaviour import BEHAVIOUR_FUNCTIONS
+    from scenmine.dsl.map_context import ELEMENTS, MAP_CONTEXT_FUNCTIONS
+    from scenmine.generate.docs import function_docs, get_function_doc
+    from scenmine.review.contract import VALUES, signatures
+
+    docs, sigs = function_docs(), signatures()
+    for func in MAP_CONTEXT_FUNCTIONS + BEHAVIOUR_FUNCTIONS:
+        name = func.__name__
+        assert name in docs and name in sigs, name
+        doc = inspect.getdoc(func)
+        for section in ("Args:", "Returns:", "Example:"):
+            assert section in doc, (name, section)
+        for param in inspect.signature(func).parameters:
+            assert f"{param}:" in doc, (name, param)
+        relational = "related_candidates" in inspect.signature(func).parameters
+        assert docs[name].kind == ("relational" if relational else "unary")
+        assert get_function_doc(name).startswith(name + "(")
+    assert VALUES[("near_infrastructure", "element")] == ELEMENTS

@@ -71,3 +71,17 @@ def test_generated_programs_run_on_a_real_log(real_log):
     for prompt in PHRASES:
         res = run_program(gen.generate(prompt).program, real_log)
         assert res["error"] is None, (prompt, res["error"])
+
+
+def test_static_review_knows_the_new_atoms():
+    from scenmine.review.static import review
+
+    prompt = "the second car in front of the ego vehicle"
+    codes = {f.code for f in review(prompt, RulesGenerator().generate(prompt).program).findings}
+    assert "referred-object" not in codes and "unknown-function" not in codes
+    bad = ("cars = get_objects_of_category(log_dir, category='REGULAR_VEHICLE')\n"
+           "x = in_lane_number(cars, log_dir, number=1, counted_from='left')\n"
+           "output_scenario(x, description, log_dir, output_dir)\n")
+    r = review("car in the leftmost lane", bad)
+    assert "counted_from='center'" in r.program
+    assert any(f.code == "invalid-value" and f.fixed for f in r.findings)
