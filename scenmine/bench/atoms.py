@@ -81,16 +81,23 @@ def time_atoms(logs: list[Path]) -> tuple[dict, dict]:
 # ----------------------------------------------------------------------------- calibration
 def calibration(logs: list[Path]) -> list[str]:
     """Figures from the real logs behind the atoms' defaults."""
-    from scenmine.dsl.behaviour import _big_turns, forward_speed
-    from scenmine.dsl.temporal import runs
+    from scenmine.dsl.behaviour import (
+        REVERSE_SPEED,
+        _big_turns,
+        _reversing_mask,
+        forward_speed,
+        heading_track,
+    )
+    from scenmine.dsl.temporal import persistent, runs
 
     turn_peaks, reverse_jitter, lane_gaps, moving_rev = [], [], [], []
+    parked_flagged = parked_total = moving_flagged = moving_total = 0
+    parked_displaced = moving_displaced = 0
     for log_dir in logs:
         ctx, _ = warm(log_dir)
         vehicles = ctx.category_mask("VEHICLE")
         # largest heading change of any turning run (min_angle=0), per moving vehicle
         turns = _big_turns(ctx, 0.0, 1e9, 8.0, None)
-        from scenmine.dsl.behaviour import heading_track
         order, lengths, heading = heading_track(ctx)
         for r in np.flatnonzero(vehicles & ~ctx.stationary & turns.any(1)):
             cols = np.flatnonzero(turns[r][order[r, :lengths[r]]])
@@ -102,6 +109,15 @@ def calibration(logs: list[Path]) -> list[str]:
         reverse_jitter += back[parked][np.isfinite(back[parked])].tolist()
         moving = vehicles & ~ctx.stationary
         moving_rev += back[moving][np.isfinite(back[moving])].tolist()
+        with np.errstate(invalid="ignore"):
+            sustained = persistent(ctx, (back > REVERSE_SPEED) & ctx.valid, 1.0, 0.2)
+        displaced = _reversing_mask(ctx, REVERSE_SPEED, 1.0, include_parked=True)
+        parked_displaced += int((displaced.any(1) & parked).sum())
+        moving_displaced += int((displaced.any(1) & moving).sum())
+        parked_flagged += int((sustained.any(1) & parked).sum())
+        parked_total += int(parked.sum())
+        moving_flagged += int((sustained.any(1) & moving).sum())
+        moving_total += int(moving.sum())
         # lane dropouts: runs of 'no lane' between two lane frames of moving vehicles
         lane = np.take_along_axis(ctx.lane, order, 1)
         inrow = np.arange(lane.shape[1])[None] < lengths[:, None]
@@ -118,6 +134,9 @@ def calibration(logs: list[Path]) -> list[str]:
         f"{pct(reverse_jitter, 99.9):.2f} m/s, max {max(reverse_jitter, default=0):.2f} m/s; "
         f"moving vehicles: 99.9th percentile {pct(moving_rev, 99.9):.2f} m/s "
         "(reversing threshold: 0.5 m/s for 1 s)",
+        f"backwards at 0.5 m/s or more for 1 s: parked vehicles {parked_flagged}/{parked_total}, "
+        f"moving vehicles {moving_flagged}/{moving_total}; also displaced 0.25 m or more "
+        f"backwards (reversing's rule): parked {parked_displaced}, moving {moving_displaced}",
         f"lane dropouts inside moving vehicles' tracks: {len(gaps)}, of 1-2 frames "
         f"{int(((gaps >= 1) & (gaps <= 2)).sum())} (bridged: 0.2 s), longer "
         f"{int((gaps > 2).sum())}",

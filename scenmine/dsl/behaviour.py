@@ -59,15 +59,48 @@ def forward_speed(ctx: LogContext) -> np.ndarray:
     return ctx.vel_self[..., 0]
 
 
-def _reversing_mask(ctx: LogContext, min_speed: float, min_duration: float) -> np.ndarray:
+def _reversing_mask(ctx: LogContext, min_speed: float, min_duration: float,
+                    include_parked: bool = False) -> np.ndarray:
+    """Backwards faster than min_speed for min_duration, and the run really goes back:
+    its net displacement against the box heading is at least half of min_speed *
+    min_duration (velocity jitter of a parked box does not add up to a displacement)."""
     with np.errstate(invalid="ignore"):
-        raw = (forward_speed(ctx) < -min_speed) & ~ctx.stationary[:, None]
-    return persistent(ctx, raw, min_duration, 0.2)
+        raw = (forward_speed(ctx) < -min_speed) & ctx.valid
+    if not include_parked:
+        raw &= ~ctx.stationary[:, None]
+    held = persistent(ctx, raw, min_duration, 0.2)
+    order, lengths = pack(ctx.valid)
+    packed = _take(held, order)
+    rows, starts, ends = runs(packed)
+    if not len(rows):
+        return held
+    cols_s, cols_e = order[rows, starts], order[rows, ends - 1]
+    moved = ctx.pos[rows, cols_e, :2] - ctx.pos[rows, cols_s, :2]
+    yaw = ctx.yaw[rows, cols_s]
+    back = -(moved[:, 0] * np.cos(yaw) + moved[:, 1] * np.sin(yaw))
+    keep = back >= 0.5 * min_speed * min_duration
+    # a vehicle cannot go from driving forwards to backwards without stopping: a run that
+    # keeps the direction of travel of a moving sample before it is a flipped box heading
+    before = order[rows, np.maximum(starts - 1, 0)]
+    v0, v1 = ctx.vel[rows, before, :2], ctx.vel[rows, cols_s, :2]
+    with np.errstate(invalid="ignore"):
+        flipped = (starts > 0) & (ctx.speed[rows, before] >= MOVING_SPEED) & \
+            (np.einsum("ij,ij->i", v0, v1) > 0)
+    keep &= ~flipped
+    return _unpack(mark(packed.shape, rows[keep], starts[keep], ends[keep]), order, ctx.valid,
+                   fill=False)
 
 
 # ----------------------------------------------------------------------------- reversing
 def reversing(track_candidates, log_dir, min_speed=REVERSE_SPEED, min_duration=1.0):
     """Objects moving backwards (against their box heading).
+
+    Backwards faster than ``min_speed`` for ``min_duration``, with a net displacement
+    against the heading of at least half of min_speed * min_duration (so velocity jitter of
+    a parked box, which reaches 1 m/s for single frames on the real logs, does not count).
+    A run that continues the direction of travel of a moving sample just before it is a
+    flipped box heading (tracker jitter), not reversing. Parked tracks (spanning under 3 m
+    over the log) never reverse.
 
     Args:
         track_candidates: scenario dict of the objects to test.

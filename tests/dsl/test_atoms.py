@@ -121,6 +121,9 @@ K_TURN = frames_of(integrate(-20, -6.75, 0.0, [(2, 3, 0), (3, 2, 30), (0.5, 0, 0
 # straight at 8 m/s with a 180-degree box flip for two frames (tracker jitter)
 FLIPPY = {j: (x, y, yaw + (np.pi if j in (50, 51) else 0))
           for j, (x, y, yaw) in straight(-90, -3.25, 8.0).items()}
+# the same with the box heading flipped for 1.5 s (10 s to 11.5 s): looks like reversing
+FLIPPED_LONG = {j: (x, y, yaw + (np.pi if 100 <= j < 115 else 0))
+                for j, (x, y, yaw) in straight(-90, -3.25, 8.0, frames=range(200)).items()}
 # backing up at 2 m/s between 5 s and 8 s
 BACKER = frames_of(integrate(0, -6.75, 0.0, [(5, 0, 0), (3, -2, 0), (5, 0, 0)]))
 
@@ -166,6 +169,7 @@ TRACKS = {
     "corner": ("REGULAR_VEHICLE", RIGHT_ANGLE, CAR),
     "k_turner": ("REGULAR_VEHICLE", K_TURN, CAR),
     "flippy": ("REGULAR_VEHICLE", FLIPPY, CAR),
+    "flipped_long": ("REGULAR_VEHICLE", FLIPPED_LONG, CAR),
     "backer": ("REGULAR_VEHICLE", BACKER, CAR),
     "parker": ("REGULAR_VEHICLE", PARKER, CAR),
     "puller": ("REGULAR_VEHICLE", PULLER, CAR),
