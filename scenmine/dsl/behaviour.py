@@ -255,24 +255,29 @@ def _parking_events(ctx: LogContext, pulling_out: bool, parallel: bool, min_stop
     rest_p = _take(rest, order) & inrow
     reverse = _take(_reversing_mask(ctx, REVERSE_SPEED, 0.5), order)
     out = np.zeros((m, k), bool)
-    stop_len, max_len = frames(ctx, min_stop), frames(ctx, max_duration)
+    times = (ctx.timestamps[order] - ctx.timestamps[0]) * 1e-9      # packed seconds
+    step = frame_period(ctx)
     vehicle = ctx.category_mask("VEHICLE")
     rows, starts, ends = runs(rest_p)
     for r, s, e in zip(rows.tolist(), starts.tolist(), ends.tolist()):
         n = int(lengths[r])
+        t = times[r, :n]
+        rested = t[e - 1] - t[s] + step
         if pulling_out:  # rest, then leave: the rest ends before the track does
-            if e >= n or (e - s < stop_len and s > 0):
+            if e >= n or (rested < min_stop and s > 0):
                 continue
             seg_lo = e
-            later = np.flatnonzero(cruise[r, e:min(n, e + max_len)])
-            seg_hi = e + (int(later[0]) if len(later) else min(n - e, max_len))
+            hi = int(np.searchsorted(t, t[e] + max_duration, side="right"))
+            later = np.flatnonzero(cruise[r, e:hi])
+            seg_hi = e + int(later[0]) if len(later) else hi
             at = order[r, e - 1]
         else:  # arrive, then rest: the rest lasts min_stop or until the track ends
-            if s == 0 or (e - s < stop_len and e < n):
+            if s == 0 or (rested < min_stop and e < n):
                 continue
             seg_hi = s
-            before = np.flatnonzero(cruise[r, max(0, s - max_len):s])
-            seg_lo = max(0, s - max_len) + (int(before[-1]) + 1 if len(before) else 0)
+            lo = int(np.searchsorted(t, t[s] - max_duration, side="left"))
+            before = np.flatnonzero(cruise[r, lo:s])
+            seg_lo = lo + (int(before[-1]) + 1 if len(before) else 0)
             at = order[r, s]
         if seg_hi <= seg_lo or np.nanmax(speed[r, seg_lo:seg_hi], initial=0) < MOVING_SPEED:
             continue
