@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from scenmine.dsl.context import LogContext, _take, _unpack, get_context, pack
-from scenmine.dsl.map_context import _number, road_index
+from scenmine.dsl.map_context import _number, _numbers, road_index
 from scenmine.dsl.scenario import filter_by_mask
 from scenmine.dsl.temporal import (
     close_gaps,
@@ -189,9 +189,8 @@ def making_u_turn(track_candidates, log_dir, min_angle=150, max_duration=20, min
     Example:
         u_turns = making_u_turn(vehicles, log_dir)
     """
-    for name, value in (("min_angle", min_angle), ("max_duration", max_duration),
-                        ("min_rate", min_rate)):
-        _number("making_u_turn", name, value, 0)
+    _numbers("making_u_turn", min_angle=min_angle, max_duration=max_duration,
+             min_rate=min_rate)
     ctx = get_context(log_dir)
     mask = ctx.memo(("u_turn", float(min_angle), float(max_duration), float(min_rate)),
                     lambda: _big_turns(ctx, min_angle, max_duration, min_rate, False))
@@ -219,9 +218,8 @@ def making_three_point_turn(track_candidates, log_dir, min_angle=150, max_durati
     Example:
         k_turns = making_three_point_turn(vehicles, log_dir)
     """
-    for name, value in (("min_angle", min_angle), ("max_duration", max_duration),
-                        ("min_rate", min_rate)):
-        _number("making_three_point_turn", name, value, 0)
+    _numbers("making_three_point_turn", min_angle=min_angle, max_duration=max_duration,
+             min_rate=min_rate)
     ctx = get_context(log_dir)
     mask = ctx.memo(("three_point_turn", float(min_angle), float(max_duration),
                      float(min_rate)),
@@ -350,6 +348,15 @@ def pulling_out(track_candidates, log_dir, min_stop=3.0, max_duration=20):
 
 
 # ----------------------------------------------------------------------------- pair kernels
+def _relational(function: str, kernel, track_candidates, related_candidates, log_dir,
+                **params):
+    """Check that every parameter is a number >= 0, then relate with the kernel."""
+    from scenmine.dsl.relational import _relate
+
+    _numbers(function, **params)
+    return _relate(track_candidates, related_candidates, log_dir, kernel, **params)
+
+
 def _pairs(ctx: LogContext, ti: np.ndarray, ci: np.ndarray, reach: float,
            moving_related: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """Indices (into ti, ci) of the pairs worth testing: different tracks, the track not
@@ -421,13 +428,9 @@ def cutting_in(track_candidates, related_candidates, log_dir, max_distance=15, m
     Example:
         cutting_off_ego = cutting_in(vehicles, ego, log_dir)
     """
-    from scenmine.dsl.relational import _relate
-
-    for name, value in (("max_distance", max_distance), ("max_seconds", max_seconds),
-                        ("min_speed", min_speed)):
-        _number("cutting_in", name, value, 0)
-    return _relate(track_candidates, related_candidates, log_dir, cut_in_kernel,
-                   max_distance=max_distance, max_seconds=max_seconds, min_speed=min_speed)
+    return _relational("cutting_in", cut_in_kernel, track_candidates,
+                       related_candidates, log_dir, max_distance=max_distance,
+                       max_seconds=max_seconds, min_speed=min_speed)
 
 
 def overtake_kernel(ctx, geo, ti, ci, max_lateral, max_seconds, related_min_speed):
@@ -470,14 +473,9 @@ def overtaking(track_candidates, related_candidates, log_dir, max_lateral=8, max
     Example:
         passing_ego = overtaking(vehicles, ego, log_dir)
     """
-    from scenmine.dsl.relational import _relate
-
-    for name, value in (("max_lateral", max_lateral), ("max_seconds", max_seconds),
-                        ("related_min_speed", related_min_speed)):
-        _number("overtaking", name, value, 0)
-    return _relate(track_candidates, related_candidates, log_dir, overtake_kernel,
-                   max_lateral=max_lateral, max_seconds=max_seconds,
-                   related_min_speed=related_min_speed)
+    return _relational("overtaking", overtake_kernel, track_candidates,
+                       related_candidates, log_dir, max_lateral=max_lateral,
+                       max_seconds=max_seconds, related_min_speed=related_min_speed)
 
 
 def yield_kernel(ctx, geo, ti, ci, max_speed, forward_distance, min_duration):
@@ -523,18 +521,13 @@ def yielding(track_candidates, related_candidates, log_dir, max_speed=2.0, forwa
     Example:
         yielding_to_peds = yielding(vehicles, peds, log_dir)
     """
-    from scenmine.dsl.relational import _relate
-
-    for name, value in (("max_speed", max_speed), ("forward_distance", forward_distance),
-                        ("min_duration", min_duration)):
-        _number("yielding", name, value, 0)
-    return _relate(track_candidates, related_candidates, log_dir, yield_kernel,
-                   max_speed=max_speed, forward_distance=forward_distance,
-                   min_duration=min_duration)
+    return _relational("yielding", yield_kernel, track_candidates,
+                       related_candidates, log_dir, max_speed=max_speed,
+                       forward_distance=forward_distance, min_duration=min_duration)
 
 
 # ----------------------------------------------------------------------------- rule breaking
-def _stop_signruns(ctx: LogContext, stop_speed: float, forward_thresh: float) -> np.ndarray:
+def _stop_sign_runs(ctx: LogContext, stop_speed: float, forward_thresh: float) -> np.ndarray:
     from scenmine.dsl.map_functions import _stop_sign_relations
 
     out = np.zeros(ctx.valid.shape, bool)
@@ -582,7 +575,7 @@ def running_stop_sign(track_candidates, log_dir, stop_speed=1.0, forward_thresh=
     _number("running_stop_sign", "forward_thresh", forward_thresh, 0)
     ctx = get_context(log_dir)
     mask = ctx.memo(("running_stop_sign", float(stop_speed), float(forward_thresh)),
-                    lambda: _stop_signruns(ctx, stop_speed, forward_thresh))
+                    lambda: _stop_sign_runs(ctx, stop_speed, forward_thresh))
     return filter_by_mask(track_candidates, ctx, mask)
 
 
@@ -609,11 +602,11 @@ def jaywalking(track_candidates, log_dir, crosswalk_distance=2.0, min_speed=0.5,
                min_duration=1.0, crossing_only=True):
     """Objects (pedestrians) walking across a road away from a crosswalk.
 
-    A composite, for anything but vehicles: in a motor lane segment that is not part of an intersection (crossing at a
-    junction uses the unmarked crosswalk), more than ``crosswalk_distance`` m from every
-    pedestrian crossing, moving at ``min_speed`` m/s or more and, with ``crossing_only``,
-    at more than 45 degrees to the lane's direction; for at least ``min_duration`` s
-    (dropouts up to 0.3 s bridged).
+    A composite, for anything but vehicles: in a motor lane segment that is not part of
+    an intersection (crossing at a junction uses the unmarked crosswalk), more than
+    ``crosswalk_distance`` m from every pedestrian crossing, moving at ``min_speed`` m/s or
+    more and, with ``crossing_only``, at more than 45 degrees to the lane's direction; for
+    at least ``min_duration`` s (dropouts up to 0.3 s bridged).
 
     Args:
         track_candidates: scenario dict of the objects to test (usually pedestrians).

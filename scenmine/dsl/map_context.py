@@ -62,6 +62,12 @@ def _number(function: str, param: str, value, low: float = 0.0, integer: bool = 
         raise ValueError(f"{function}: {param} must be {kind} >= {low:g}, got {value!r}")
 
 
+def _numbers(function: str, **values) -> None:
+    """_number(function, name, value, 0) for every keyword."""
+    for param, value in values.items():
+        _number(function, param, value, 0)
+
+
 # ----------------------------------------------------------------------------- road index
 class RoadIndex:
     """Road-layout facts per lane segment of one map (arrays in LaneIndex order).
@@ -329,10 +335,11 @@ def on_median(track_candidates, log_dir, max_distance=MEDIAN_MAX_DISTANCE_M, min
 
     Argoverse 2 maps do not mark medians, so a point is on a median when it is outside the
     drivable area (raised or planted medians are not road surface; painted ones are, and do
-    not count) and in no lane segment, and lies to the LEFT of lane centre lines of both directions within
-    ``max_distance`` m (between the two carriageways of a divided road, where a sidewalk is
-    to the right of its road). Intersection segments are ignored. The condition must hold for
-    ``min_duration`` s (dropouts up to 0.2 s bridged).
+    not count) and in no lane segment, and lies to the LEFT of lane centre lines of both
+    directions within ``max_distance`` m (between the two carriageways of a divided road,
+    where a sidewalk is to the right of its road). Intersection segments are ignored. The
+    condition must hold for ``min_duration`` s (dropouts up to 0.2 s bridged). A track
+    that never moves 3 m is tested once, at its median position.
 
     Args:
         track_candidates: scenario dict of the objects to test.
