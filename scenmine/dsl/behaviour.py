@@ -23,6 +23,7 @@ from scenmine.dsl.map_context import _number, _numbers, road_index
 from scenmine.dsl.scenario import filter_by_mask
 from scenmine.dsl.temporal import (
     close_gaps,
+    drop_short,
     frame_period,
     frames,
     mark,
@@ -35,6 +36,7 @@ from scenmine.dsl.temporal import (
 FLIP_STEP_DEG = 45.0        # a larger box-yaw step in one frame is a flip, not a turn
 REVERSE_SPEED = 0.5         # m/s backwards that counts as reversing
 MOVING_SPEED = 1.0          # m/s
+REST_SPEED = 0.5            # m/s, mean over +-1 s: at rest (parked, waiting)
 
 
 # ----------------------------------------------------------------------------- shared pieces
@@ -52,6 +54,30 @@ def heading_track(ctx: LogContext) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         heading = np.concatenate([np.zeros((len(yaw), 1)), np.cumsum(step, axis=1)], axis=1)
         return order, lengths, heading
     return ctx.memo(("heading_track",), compute)
+
+
+def at_rest(ctx: LogContext, max_speed: float = REST_SPEED, seconds: float = 1.0) -> np.ndarray:
+    """(N, T) bool: the mean speed over +-``seconds`` (net displacement over the window,
+    smoothed positions) is below ``max_speed`` m/s. Frame-to-frame speeds of a standing box
+    jitter with its position (0.2 m of noise gives speeds near 1 m/s); a displacement over
+    two seconds does not."""
+    def compute():
+        order, lengths = pack(ctx.valid)
+        k = order.shape[1]
+        idx = np.arange(k)[None, :]
+        last = np.maximum(lengths - 1, 0)[:, None]
+        times = (ctx.timestamps[order] - ctx.timestamps[0]) * 1e-9
+        w = frames(ctx, seconds)
+        hi, lo = np.minimum(idx + w, last), np.clip(idx - w, 0, last)
+        pos = _take(ctx.pos[..., :2], order)
+        step = np.take_along_axis(pos, hi[..., None], 1) - np.take_along_axis(pos, lo[..., None], 1)
+        span = np.take_along_axis(times, hi, 1) - np.take_along_axis(times, lo, 1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = np.where(span > 0, np.linalg.norm(step, axis=-1) / np.where(span > 0, span, 1),
+                            0.0)
+            rest = mean < max_speed
+        return _unpack(rest & (idx < lengths[:, None]), order, ctx.valid, fill=False)
+    return ctx.memo(("at_rest", float(max_speed), float(seconds)), compute)
 
 
 def forward_speed(ctx: LogContext) -> np.ndarray:
@@ -248,7 +274,7 @@ def _parking_events(ctx: LogContext, pulling_out: bool, parallel: bool, min_stop
     speed = _take(ctx.speed, order)
     inrow = np.arange(k)[None, :] < lengths[:, None]
     with np.errstate(invalid="ignore"):
-        rest = persistent(ctx, (ctx.speed < 0.3) & ctx.valid, 0.0, 0.3)
+        rest = persistent(ctx, at_rest(ctx), 0.0, 0.3)
         cruise = (speed >= 2.5) & inrow
     rest_p = _take(rest, order) & inrow
     reverse = _take(_reversing_mask(ctx, REVERSE_SPEED, 0.5), order)
@@ -291,10 +317,10 @@ def parking(track_candidates, log_dir, parallel=False, min_stop=3.0, max_duratio
     """Vehicles pulling into a parking position and coming to rest there.
 
     The manoeuvre is the slow approach (below 2.5 m/s, at most ``max_duration`` s) that ends
-    in a rest (below 0.3 m/s) of at least ``min_stop`` s (or until the track ends) outside
-    every lane segment or in the right-hand part of the curb lane; stopping in the middle
-    of a travel lane (traffic, lights) is not parking. ``parallel=True`` requires a
-    reversing part (parallel parking).
+    in a rest (under 0.5 m/s on average over +-1 s, so position jitter is not motion) of at
+    least ``min_stop`` s (or until the track ends) outside every lane segment or in the
+    right-hand part of the curb lane; stopping in the middle of a travel lane (traffic,
+    lights) is not parking. ``parallel=True`` requires a reversing part (parallel parking).
 
     Args:
         track_candidates: scenario dict of the objects to test.
@@ -322,10 +348,10 @@ def parking(track_candidates, log_dir, parallel=False, min_stop=3.0, max_duratio
 def pulling_out(track_candidates, log_dir, min_stop=3.0, max_duration=20):
     """Vehicles leaving a parking position: at rest, then moving off.
 
-    The mirror of parking: a rest (below 0.3 m/s) of at least ``min_stop`` s, or from the
-    start of the track, outside every lane segment or in the right-hand part of the curb
-    lane, followed by the move-off until the object reaches 2.5 m/s (at most
-    ``max_duration`` s).
+    The mirror of parking: a rest (under 0.5 m/s on average over +-1 s) of at least
+    ``min_stop`` s, or from the start of the track, outside every lane segment or in the
+    right-hand part of the curb lane, followed by the move-off until the object reaches 2.5
+    m/s (at most ``max_duration`` s).
 
     Args:
         track_candidates: scenario dict of the objects to test.
@@ -384,6 +410,12 @@ def _pair_frame(ctx: LogContext, rows: np.ndarray, frame_rows: np.ndarray):
     return x, y, np.cos(ctx.yaw[rows] - yaw)
 
 
+def _forgiving(ctx: LogContext, allowed: np.ndarray) -> np.ndarray:
+    """``allowed`` (P, T) with breaks of up to 0.3 s forgiven (one jittery frame must not end
+    a manoeuvre)."""
+    return ~drop_short(~allowed, frames(ctx, 0.3) + 1)
+
+
 def _scatter(shape, a, b, values) -> np.ndarray:
     out = np.zeros(shape, bool)
     out[a, b] = values
@@ -401,7 +433,7 @@ def cut_in_kernel(ctx, geo, ti, ci, max_distance, max_seconds, min_speed):
         start = shared & (np.abs(y) >= 2.5) & ahead
         end = shared & (np.abs(y) <= 1.0) & ahead & moving & (cos > 0.7)
         allowed = ~shared | (ahead & (cos > 0.5))
-    hit = transitions(start, end, allowed, frames(ctx, max_seconds)) & shared
+    hit = transitions(start, end, _forgiving(ctx, allowed), frames(ctx, max_seconds)) & shared
     return _scatter((len(ti), len(ci), ctx.n_times), a, b, hit)
 
 
@@ -446,7 +478,7 @@ def overtake_kernel(ctx, geo, ti, ci, max_lateral, max_seconds, related_min_spee
         start = shared & beside & (x <= -half)
         end = shared & beside & (x >= half) & moving
         allowed = ~shared | (beside & moving)
-    hit = transitions(start, end, allowed, frames(ctx, max_seconds)) & shared
+    hit = transitions(start, end, _forgiving(ctx, allowed), frames(ctx, max_seconds)) & shared
     return _scatter((len(ti), len(ci), ctx.n_times), a, b, hit)
 
 
@@ -487,7 +519,7 @@ def yield_kernel(ctx, geo, ti, ci, max_speed, forward_distance, min_duration):
     lat_v = -np.sin(yaw) * ctx.vel[rc, :, 0] + np.cos(yaw) * ctx.vel[rc, :, 1]
     with np.errstate(invalid="ignore"):
         # slowing (braking at 0.5 m/s^2 or more) or (nearly) stopped, in a lane
-        slow = (ctx.speed[rt] <= max_speed) & ((ctx.speed[rt] <= 0.5)
+        slow = (ctx.speed[rt] <= max_speed) & (at_rest(ctx)[rt]
                                                | (ctx.acc_self[rt, :, 0] <= -0.5))
         slow &= ctx.lane[rt] >= 0
         in_front = (x > 0) & (x <= forward_distance) & (np.abs(y) <= 8)
@@ -502,10 +534,10 @@ def yielding(track_candidates, related_candidates, log_dir, max_speed=2.0, forwa
     """Tracks yielding to a related object: slowing or stopped while it crosses their path ahead.
 
     The track is in a lane segment, at ``max_speed`` m/s or less and braking (0.5 m/s^2 or
-    more) or nearly stopped (0.5 m/s or less; parked tracks never yield), while the
-    related object is ahead of it (up to ``forward_distance`` m, at most 8 m to the side)
-    and moving across its path (0.5 m/s or more sideways, toward or over its centre line),
-    for at least ``min_duration`` s (dropouts up to 0.3 s bridged).
+    more) or at rest (under 0.5 m/s on average over +-1 s; parked tracks never yield), while
+    the related object is ahead of it (up to ``forward_distance`` m, at most 8 m to the
+    side) and moving across its path (0.5 m/s or more sideways, toward or over its centre
+    line), for at least ``min_duration`` s (dropouts up to 0.3 s bridged).
 
     Args:
         track_candidates: scenario dict of the objects that yield (e.g. vehicles).
