@@ -37,7 +37,7 @@ ANNOTATED_ELEMENTS = {
     "traffic_light_trailer": ("TRAFFIC_LIGHT_TRAILER",),
     "crossing_sign": ("MOBILE_PEDESTRIAN_CROSSING_SIGN",),
 }
-MAP_ELEMENTS = ("crosswalk", "bike_lane", "bus_lane", "intersection")
+MAP_ELEMENTS = ("crosswalk", "bike_lane", "bus_lane")
 ELEMENTS = tuple(ANNOTATED_ELEMENTS) + MAP_ELEMENTS
 NOT_IN_AV2 = {
     "traffic_light": "Argoverse 2 has no traffic-light annotations or signal states "
@@ -45,6 +45,7 @@ NOT_IN_AV2 = {
     "parking_lane": "Argoverse 2 maps have no parking lanes (lane types are VEHICLE, BUS, BIKE)",
     "driveway": "Argoverse 2 maps have no driveways",
     "median": "use on_median for objects on a median",
+    "intersection": "use near_intersection(candidates, log_dir, threshold) for intersections",
 }
 
 
@@ -401,8 +402,8 @@ def _near_element_mask(ctx: LogContext, element: str, distance: float,
     if element == "crosswalk":
         polys = [pc.polygon[:, :2] for pc in ctx.map.get_scenario_ped_crossings()]
     else:
-        pick = {"bike_lane": lanes.lane_type == "BIKE", "bus_lane": lanes.lane_type == "BUS",
-                "intersection": lanes.is_intersection}[element]
+        pick = {"bike_lane": lanes.lane_type == "BIKE", "bus_lane": lanes.lane_type == "BUS"}[
+            element]
         polys = [lanes.polygons[q] for q in np.flatnonzero(pick)]
     out = np.zeros(ctx.valid.shape, bool)
     rows, cols = np.nonzero(cells)
@@ -420,9 +421,10 @@ def near_infrastructure(track_candidates, log_dir, element, within_distance=10):
     "construction" (cones, barrels, message-board trailers), "traffic_light_trailer",
     "crossing_sign") are measured centre to centre; a stationary element counts at every
     timestamp, even where it was not annotated. Map elements ("crosswalk", "bike_lane",
-    "bus_lane", "intersection") are measured from the object's centre to the element's
-    polygon (0 inside). Argoverse 2 has no traffic lights (no category, no signal state),
-    no parking lanes and no driveways: asking for them raises an error that says so.
+    "bus_lane") are measured from the object's centre to the element's polygon (0 inside);
+    for intersections use near_intersection. Argoverse 2 has no traffic lights (no
+    category, no signal state), no parking lanes and no driveways: asking for them raises
+    an error that says so.
 
     Args:
         track_candidates: scenario dict of the objects to test.

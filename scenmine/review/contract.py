@@ -99,7 +99,7 @@ VALUES: dict[tuple[str, str], tuple] = {
     ("in_lane_number", "counted_from"): ("curb", "center"),
     ("near_infrastructure", "element"): ("stop_sign", "sign", "bollard", "construction",
                                          "traffic_light_trailer", "crossing_sign", "crosswalk",
-                                         "bike_lane", "bus_lane", "intersection"),
+                                         "bike_lane", "bus_lane"),
     ("get_objects_of_category", "category"): tuple(sorted(CATEGORIES)),
     ("is_category", "category"): tuple(sorted(CATEGORIES)),
 }

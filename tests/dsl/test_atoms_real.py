@@ -105,7 +105,7 @@ def test_first_object_in_a_direction_is_refav_closest(contexts):
 def test_near_infrastructure_grows_with_distance(contexts):
     for ctx in contexts:
         everything = D["get_objects_of_category"](ctx, "ANY")
-        for element in ("crosswalk", "bollard", "bike_lane", "intersection"):
+        for element in ("crosswalk", "bollard", "bike_lane", "construction"):
             near = [cells(D["near_infrastructure"](everything, ctx, element, within_distance=d))
                     for d in (0, 2, 10)]
             assert near[0] <= near[1] <= near[2], element
