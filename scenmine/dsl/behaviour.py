@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from scenmine.dsl.context import LogContext, _take, _unpack, get_context, pack
-from scenmine.dsl.map_context import _number, _numbers, road_index
+from scenmine.dsl.map_context import _number, _numbers, _unary, road_index
 from scenmine.dsl.scenario import filter_by_mask
 from scenmine.dsl.temporal import (
     close_gaps,
@@ -141,12 +141,9 @@ def reversing(track_candidates, log_dir, min_speed=REVERSE_SPEED, min_duration=1
     Example:
         backing_up = reversing(vehicles, log_dir)
     """
-    _number("reversing", "min_speed", min_speed, 0)
-    _number("reversing", "min_duration", min_duration, 0)
-    ctx = get_context(log_dir)
-    mask = ctx.memo(("reversing", float(min_speed), float(min_duration)),
-                    lambda: _reversing_mask(ctx, min_speed, min_duration))
-    return filter_by_mask(track_candidates, ctx, mask)
+    return _unary("reversing", track_candidates, log_dir,
+                  lambda ctx: _reversing_mask(ctx, min_speed, min_duration),
+                  min_speed=min_speed, min_duration=min_duration)
 
 
 # ----------------------------------------------------------------------------- big turns
@@ -215,12 +212,9 @@ def making_u_turn(track_candidates, log_dir, min_angle=150, max_duration=20, min
     Example:
         u_turns = making_u_turn(vehicles, log_dir)
     """
-    _numbers("making_u_turn", min_angle=min_angle, max_duration=max_duration,
-             min_rate=min_rate)
-    ctx = get_context(log_dir)
-    mask = ctx.memo(("u_turn", float(min_angle), float(max_duration), float(min_rate)),
-                    lambda: _big_turns(ctx, min_angle, max_duration, min_rate, False))
-    return filter_by_mask(track_candidates, ctx, mask)
+    return _unary("making_u_turn", track_candidates, log_dir,
+                  lambda ctx: _big_turns(ctx, min_angle, max_duration, min_rate, False),
+                  min_angle=min_angle, max_duration=max_duration, min_rate=min_rate)
 
 
 def making_three_point_turn(track_candidates, log_dir, min_angle=150, max_duration=40,
@@ -244,13 +238,9 @@ def making_three_point_turn(track_candidates, log_dir, min_angle=150, max_durati
     Example:
         k_turns = making_three_point_turn(vehicles, log_dir)
     """
-    _numbers("making_three_point_turn", min_angle=min_angle, max_duration=max_duration,
-             min_rate=min_rate)
-    ctx = get_context(log_dir)
-    mask = ctx.memo(("three_point_turn", float(min_angle), float(max_duration),
-                     float(min_rate)),
-                    lambda: _big_turns(ctx, min_angle, max_duration, min_rate, True))
-    return filter_by_mask(track_candidates, ctx, mask)
+    return _unary("making_three_point_turn", track_candidates, log_dir,
+                  lambda ctx: _big_turns(ctx, min_angle, max_duration, min_rate, True),
+                  min_angle=min_angle, max_duration=max_duration, min_rate=min_rate)
 
 
 # ----------------------------------------------------------------------------- parking
@@ -365,12 +355,9 @@ def pulling_out(track_candidates, log_dir, min_stop=3.0, max_duration=20):
     Example:
         leaving = pulling_out(vehicles, log_dir)
     """
-    _number("pulling_out", "min_stop", min_stop, 0)
-    _number("pulling_out", "max_duration", max_duration, 0)
-    ctx = get_context(log_dir)
-    mask = ctx.memo(("pulling_out", float(min_stop), float(max_duration)),
-                    lambda: _parking_events(ctx, True, False, min_stop, max_duration))
-    return filter_by_mask(track_candidates, ctx, mask)
+    return _unary("pulling_out", track_candidates, log_dir,
+                  lambda ctx: _parking_events(ctx, True, False, min_stop, max_duration),
+                  min_stop=min_stop, max_duration=max_duration)
 
 
 # ----------------------------------------------------------------------------- pair kernels
@@ -603,12 +590,9 @@ def running_stop_sign(track_candidates, log_dir, stop_speed=1.0, forward_thresh=
     Example:
         ran_stop_sign = running_stop_sign(vehicles, log_dir)
     """
-    _number("running_stop_sign", "stop_speed", stop_speed, 0)
-    _number("running_stop_sign", "forward_thresh", forward_thresh, 0)
-    ctx = get_context(log_dir)
-    mask = ctx.memo(("running_stop_sign", float(stop_speed), float(forward_thresh)),
-                    lambda: _stop_sign_runs(ctx, stop_speed, forward_thresh))
-    return filter_by_mask(track_candidates, ctx, mask)
+    return _unary("running_stop_sign", track_candidates, log_dir,
+                  lambda ctx: _stop_sign_runs(ctx, stop_speed, forward_thresh),
+                  stop_speed=stop_speed, forward_thresh=forward_thresh)
 
 
 def _jaywalk_mask(ctx: LogContext, crosswalk_distance: float, min_speed: float,

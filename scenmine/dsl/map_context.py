@@ -69,6 +69,15 @@ def _numbers(function: str, **values) -> None:
         _number(function, param, value, 0)
 
 
+def _unary(function: str, track_candidates, log_dir, compute, **params) -> dict:
+    """A unary atom with numeric parameters (each checked to be >= 0): the (N, T) mask
+    ``compute(ctx)`` is cached per log and parameters, then applied to the candidates."""
+    _numbers(function, **params)
+    ctx = get_context(log_dir)
+    key = (function, *(float(v) for v in params.values()))
+    return filter_by_mask(track_candidates, ctx, ctx.memo(key, lambda: compute(ctx)))
+
+
 # ----------------------------------------------------------------------------- road index
 class RoadIndex:
     """Road-layout facts per lane segment of one map (arrays in LaneIndex order).
@@ -355,13 +364,10 @@ def on_median(track_candidates, log_dir, max_distance=MEDIAN_MAX_DISTANCE_M, min
     Example:
         peds_on_median = on_median(peds, log_dir)
     """
-    _number("on_median", "max_distance", max_distance, 0)
-    _number("on_median", "min_duration", min_duration, 0)
-    ctx = get_context(log_dir)
-    mask = ctx.memo(("on_median", float(max_distance), float(min_duration)),
-                    lambda: persistent(ctx, _median_mask(ctx, max_distance), min_duration,
-                                       LANE_GAP_S))
-    return filter_by_mask(track_candidates, ctx, mask)
+    return _unary("on_median", track_candidates, log_dir,
+                  lambda ctx: persistent(ctx, _median_mask(ctx, max_distance), min_duration,
+                                         LANE_GAP_S),
+                  max_distance=max_distance, min_duration=min_duration)
 
 
 # ----------------------------------------------------------------------------- infrastructure
