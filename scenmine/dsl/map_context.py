@@ -479,10 +479,10 @@ def _nth_kernel(ctx, geo, ti, ci, direction, n, within_distance, lateral_thresh)
 
 def nth_object_in_direction(track_candidates, related_candidates, log_dir, direction, n=1,
                             within_distance=50, lateral_thresh=np.inf):
-    """The n-th closest related object in a direction of each track (it becomes the referred
-    object, as with get_objects_in_relative_direction).
+    """The n-th closest related object in a direction of each track, as the referred object.
 
-    Directions and distances are those of has_objects_in_relative_direction (the direction is
+    The related objects found become the referred objects, as with
+    get_objects_in_relative_direction. Directions and distances are those of has_objects_in_relative_direction (the direction is
     decided on centroids in the track's frame; distance is footprint to footprint). At a
     timestamp with fewer than ``n`` objects in that direction nothing is returned.
 

@@ -416,6 +416,7 @@ def test_new_atoms_are_documented_and_known_to_the_reviewer():
         name = func.__name__
         assert name in docs and name in sigs, name
         doc = inspect.getdoc(func)
+        assert "\n" not in doc.split("\n\n")[0], name     # a one-line summary
         for section in ("Args:", "Returns:", "Example:"):
             assert section in doc, (name, section)
         for param in inspect.signature(func).parameters:
