@@ -482,9 +482,10 @@ def nth_object_in_direction(track_candidates, related_candidates, log_dir, direc
     """The n-th closest related object in a direction of each track, as the referred object.
 
     The related objects found become the referred objects, as with
-    get_objects_in_relative_direction. Directions and distances are those of has_objects_in_relative_direction (the direction is
-    decided on centroids in the track's frame; distance is footprint to footprint). At a
-    timestamp with fewer than ``n`` objects in that direction nothing is returned.
+    get_objects_in_relative_direction. Directions and distances are those of
+    has_objects_in_relative_direction (the direction is decided on centroids in the track's
+    frame; distance is footprint to footprint). At a timestamp with fewer than ``n``
+    objects in that direction nothing is returned.
 
     Args:
         track_candidates: scenario dict of the objects to look from (e.g. the ego vehicle).
