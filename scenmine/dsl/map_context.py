@@ -239,9 +239,10 @@ def in_lane_number(track_candidates, log_dir, number=1, counted_from="curb"):
 
 def on_road_with_lanes(track_candidates, log_dir, min_lanes=1, max_lanes=np.inf,
                        both_directions=False):
-    """Objects on a road with a given number of motor lanes (VEHICLE or BUS lane segments).
+    """Objects on a road with a given number of motor lanes.
 
-    By default the lanes of the object's own direction of travel are counted; with
+    Motor lanes are lane segments of type VEHICLE or BUS. By default the lanes of the
+    object's own direction of travel are counted; with
     ``both_directions=True`` the lanes of the nearest oncoming road (within 25 m to the left)
     are added. Bike lanes are never counted; objects outside lanes are never kept.
 
