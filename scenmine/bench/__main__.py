@@ -1,4 +1,4 @@
-"""``python -m scenmine.bench <subcommand> [options]``: dsl | scale | convert."""
+"""``python -m scenmine.bench <subcommand> [options]``: dsl | coverage | atoms | scale | convert."""
 from __future__ import annotations
 
 import importlib
@@ -6,6 +6,10 @@ import sys
 
 SUBCOMMANDS = {
     "dsl": ("scenmine.bench.dsl", "the DSL program library on real logs: time, memory, agreement"),
+    "coverage": ("scenmine.bench.coverage", "share of a prompt list the offline rules generator "
+                 "can express (runs each program on a real log)"),
+    "atoms": ("scenmine.bench.atoms", "the atoms beyond RefAV's on real logs: ms per log, share "
+              "of the DSL benchmark's time, calibration figures"),
     "scale": ("scenmine.bench.scale", "the execute stage on a RefAV-test-sized synthetic split: "
               "pairs/s, memory, projection"),
     "convert": ("scenmine.bench.convert", "RefAV annotations feather -> ground truth: rows/s, peak "
@@ -18,7 +22,7 @@ def main(argv: list[str] | None = None) -> int:
     if not argv or argv[0] in ("-h", "--help") or argv[0] not in SUBCOMMANDS:
         print(f"usage: python -m scenmine.bench {{{','.join(SUBCOMMANDS)}}} [options]")
         for name, (_, what) in SUBCOMMANDS.items():
-            print(f"  {name:6s} {what}")
+            print(f"  {name:8s} {what}")
         return 0 if argv and argv[0] in ("-h", "--help") else 2
     module_name = SUBCOMMANDS[argv[0]][0]
     try:

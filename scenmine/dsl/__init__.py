@@ -10,9 +10,11 @@ from typing import Literal
 
 import numpy as np
 
+from scenmine.dsl.behaviour import BEHAVIOUR_FUNCTIONS
 from scenmine.dsl.camera import is_color, within_camera_view
 from scenmine.dsl.checks import DSLUsageError, checked
 from scenmine.dsl.context import LogContext, get_context
+from scenmine.dsl.map_context import MAP_CONTEXT_FUNCTIONS
 from scenmine.dsl.map_functions import (
     at_pedestrian_crossing,
     at_stop_sign,
@@ -52,6 +54,9 @@ NAMESPACE: dict = {
     "reverse_relationship": reverse_relationship, "output_scenario": output_scenario,
     "np": np, "Path": Path, "Literal": Literal,
 }
+
+# atoms beyond RefAV's (scenmine.dsl.map_context, scenmine.dsl.behaviour)
+NAMESPACE.update({f.__name__: f for f in (*MAP_CONTEXT_FUNCTIONS, *BEHAVIOUR_FUNCTIONS)})
 
 try:  # the relational functions live in their own module (may be absent while in progress)
     from scenmine.dsl import relational as _relational

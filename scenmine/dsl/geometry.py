@@ -34,6 +34,8 @@ def inside_pairs(xy: np.ndarray, polygons: list[np.ndarray]) -> tuple[np.ndarray
     hi = np.array([p[:, :2].max(0) for p in polygons])
     tree = shapely.STRtree(shapely.box(*lo.T, *hi.T))
     pi, qi = tree.query(shapely.points(xy[ok]))
+    if len(pi) == 0:  # no point in any polygon's bounding box
+        return np.zeros(0, int), np.zeros(0, int)
     order = np.argsort(qi, kind="stable")
     pi, qi = ok[pi[order]], qi[order]
     starts = np.flatnonzero(np.r_[True, qi[1:] != qi[:-1]])

@@ -130,11 +130,15 @@ def in_drivable_area(track_candidates, log_dir):
         peds_in_road = in_drivable_area(peds, log_dir)
     """
     ctx = get_context(log_dir)
+    return filter_by_mask(track_candidates, ctx, drivable_mask(ctx))
 
+
+def drivable_mask(ctx: LogContext) -> np.ndarray:
+    """(N,T) bool: smoothed centre inside the map's drivable area (cached per log)."""
     def compute():
         return _points_in_any(ctx, [da.xyz[:, :2] for da in ctx.map.get_scenario_vector_drivable_areas()])
 
-    return filter_by_mask(track_candidates, ctx, ctx.memo(("in_drivable_area",), compute))
+    return ctx.memo(("in_drivable_area",), compute)
 
 
 def _crossing_overlap(ctx: LogContext, distance: float) -> np.ndarray:

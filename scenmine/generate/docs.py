@@ -48,8 +48,12 @@ class FunctionDoc:
                                                             body.splitlines())
 
     def render_short(self) -> str:
-        """One line: signature and summary (the shrunk reference's form)."""
-        return f"- {self.name}{self.signature}: {self.summary}"
+        """One line: required parameters and summary (the shrunk reference's form; the
+        optional parameters are elided as '...': get_function_doc has them)."""
+        parts = [p for p in self.signature[1:-1].split(", ") if p]
+        required = [p for p in parts if "=" not in p and not p.startswith("*")]
+        shown = ", ".join(required + (["..."] if len(required) < len(parts) else []))
+        return f"- {self.name}({shown}): {self.summary}"
 
     def words(self) -> set[str]:
         """Words of the name and summary (for relevance to a description)."""
@@ -148,6 +152,9 @@ def categories(namespace: dict | None = None) -> list[str]:
     return cats + [c for c in EXTRA_CATEGORIES if c not in cats]
 
 
+NAMED_ONLY_AFTER = 24  # functions listed with a summary in the smallest reference
+
+
 def reference_text(namespace: dict | None = None, prompt: str | None = None,
                    n_full: int | None = None) -> str:
     """Markdown reference of the whole DSL, grouped by kind.
@@ -156,7 +163,10 @@ def reference_text(namespace: dict | None = None, prompt: str | None = None,
     prompt are documented in full; the others get their signature and summary line.
     """
     docs = function_docs(namespace)
-    full = set(docs) if n_full is None else set(rank_functions(prompt or "", docs)[:n_full])
+    ranked = rank_functions(prompt or "", docs)
+    full = set(docs) if n_full is None else set(ranked[:n_full])
+    # at the smallest size (n_full=0) the least relevant functions are named only
+    named = set(ranked[NAMED_ONLY_AFTER:]) if n_full == 0 else set()
     titles = {"unary": "Unary functions (filter track candidates)",
               "relational": "Relational functions (track candidates vs related candidates)",
               "combinator": "Combinators and output"}
@@ -165,7 +175,11 @@ def reference_text(namespace: dict | None = None, prompt: str | None = None,
         items = [d for d in docs.values() if d.kind == kind]
         if items:
             body = "\n\n".join(d.render() for d in items if d.name in full)
-            short = "\n".join(d.render_short() for d in items if d.name not in full)
+            short = "\n".join(d.render_short() for d in items
+                              if d.name not in full and d.name not in named)
+            names = [d.name for d in items if d.name in named]
+            if names:
+                short += ("\n" if short else "") + "- and " + ", ".join(names)
             if short:
                 body = (body + "\n\nAlso (call get_function_doc or see the signature):\n"
                         if body else "") + short

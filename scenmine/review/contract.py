@@ -57,6 +57,8 @@ CONTRACT: dict[str, list[tuple[str, object]]] = {
                         ("visualize", False)],
 }
 VAR_KEYWORDS = {"output_scenario"}
+# functions whose result refers the related candidates (their second argument)
+RETURNS_RELATED = frozenset({"get_objects_in_relative_direction", "nth_object_in_direction"})
 WRAPPERS = ("scenario_not", "reverse_relationship")
 
 AV2_CATEGORIES = (
@@ -93,6 +95,11 @@ VALUES: dict[tuple[str, str], tuple] = {
     ("on_relative_side_of_road", "side"): ("same", "opposite"),
     ("on_lane_type", "lane_type"): ("BUS", "VEHICLE", "BIKE"),
     ("is_color", "color"): ("white", "silver", "black", "red", "yellow", "blue"),
+    ("nth_object_in_direction", "direction"): _REL4,
+    ("in_lane_number", "counted_from"): ("curb", "center"),
+    ("near_infrastructure", "element"): ("stop_sign", "sign", "bollard", "construction",
+                                         "traffic_light_trailer", "crossing_sign", "crosswalk",
+                                         "bike_lane", "bus_lane"),
     ("get_objects_of_category", "category"): tuple(sorted(CATEGORIES)),
     ("is_category", "category"): tuple(sorted(CATEGORIES)),
 }
@@ -104,6 +111,11 @@ VALUE_SYNONYMS = {
                      "both": "either"},
     "lane_type": {"BICYCLE": "BIKE", "CAR": "VEHICLE"},
     "color": {"gray": "silver", "grey": "silver"},
+    "counted_from": {"right": "curb", "kerb": "curb", "shoulder": "curb", "left": "center",
+                     "centre": "center", "median": "center"},
+    "element": {"stop": "stop_sign", "crosswalks": "crosswalk", "pedestrian_crossing":
+                "crosswalk", "bicycle_lane": "bike_lane", "cones": "construction",
+                "construction_zone": "construction"},
 }
 # (low, high, unit, note): allowed closed range; +-inf are defaults and allowed where a bound
 # is open-ended.
@@ -119,9 +131,21 @@ RANGES = {
     "minimum_speed": (0, 5, "m per 0.1 s frame", "0.5 is about 5 m/s"),
     "min_number": (0, 100, "objects", ""), "max_number": (0, 100, "objects", ""),
     "min_objects": (0, 100, "objects", ""),
+    # atoms beyond RefAV's (scenmine.dsl.map_context, scenmine.dsl.behaviour)
+    "number": (1, 10, "lanes", "lane 1 is the curb lane"),
+    "min_lanes": (0, 10, "lanes", ""), "max_lanes": (0, 10, "lanes", ""),
+    "n": (1, 50, "objects", "n=1 is the closest"),
+    "max_lateral": (0, 50, "m", ""), "forward_distance": (0, 200, "m", ""),
+    "crosswalk_distance": (0, 50, "m", ""),
+    "min_speed": (0, 50, "m/s", ""), "max_speed": (0, 50, "m/s", ""),
+    "related_min_speed": (0, 50, "m/s", ""), "stop_speed": (0, 50, "m/s", ""),
+    "min_duration": (0, 60, "s", ""), "max_duration": (0, 120, "s", ""),
+    "max_seconds": (0, 60, "s", ""), "min_stop": (0, 600, "s", ""),
+    "min_angle": (0, 360, "degrees", "a U-turn is about 180"),
+    "min_rate": (0, 180, "degrees per second", ""),
 }
 MIN_MAX = (("min_velocity", "max_velocity"), ("min_accel", "max_accel"),
-           ("min_number", "max_number"))
+           ("min_number", "max_number"), ("min_lanes", "max_lanes"))
 # Argument names models often write, and what the DSL calls them (first one the function has).
 _DIST = ("within_distance", "distance_thresh", "max_distance", "forward_thresh", "threshold")
 ARG_ALIASES = {
@@ -138,7 +162,10 @@ ARG_ALIASES = {
 }
 ROAD_FUNCTIONS = frozenset({"on_road", "in_drivable_area", "on_lane_type", "on_intersection",
                             "near_intersection", "in_same_lane", "following", "changing_lanes",
-                            "at_stop_sign", "on_relative_side_of_road", "at_pedestrian_crossing"})
+                            "at_stop_sign", "on_relative_side_of_road", "at_pedestrian_crossing",
+                            "in_lane_number", "on_road_with_lanes", "on_one_way_road",
+                            "running_stop_sign", "jaywalking", "cutting_in", "parking",
+                            "pulling_out", "yielding"})
 ROAD_USERS = (VEHICLE - {"EGO_VEHICLE"}) | {"BICYCLIST", "MOTORCYCLIST", "VEHICULAR_TRAILER",
                                            "WHEELED_RIDER"}
 PROGRAM_NAMES = frozenset({"log_dir", "output_dir", "description", "np", "Path", "Literal",

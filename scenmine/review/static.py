@@ -39,6 +39,7 @@ from scenmine.review.contract import (
     MIN_MAX,
     PROGRAM_NAMES,
     RANGES,
+    RETURNS_RELATED,
     ROAD_FUNCTIONS,
     ROAD_USERS,
     VALUE_SYNONYMS,
@@ -382,7 +383,7 @@ class _Checker:
             known = [s for s in sets if s is not None]
             return frozenset.intersection(*known) if known else None
         referred = "track_candidates"
-        if (name == "get_objects_in_relative_direction") != (wrapper == "reverse_relationship"):
+        if (name in RETURNS_RELATED) != (wrapper == "reverse_relationship"):
             referred = "related_candidates"
         if referred not in args:
             return None

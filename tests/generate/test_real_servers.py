@@ -243,7 +243,7 @@ def test_a_denser_tokenizer_than_estimated_is_learnt_from_the_refusal(make_gener
     """The window is known but the server counts more tokens than the estimate: the refusal
     ("N in the messages") recalibrates the estimate and the smaller request passes."""
     from scenmine.dsl import NAMESPACE
-    with serve_strict([fo.text(fence(GOOD))], n_ctx=6144, chars_per_token=1.6) as srv:
+    with serve_strict([fo.text(fence(GOOD))], n_ctx=6144, chars_per_token=1.3) as srv:
         b = backend(srv, max_tokens=1024)
         gen = make_generator(b, namespace=NAMESPACE).generate("vehicle turning left")
     assert gen.ok and len(srv.refused) == 1 and srv.accepted == 1

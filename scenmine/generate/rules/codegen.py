@@ -13,6 +13,9 @@ _RANK = {"stationary": 0, "moving": 0, "turning": 1, "changing_lanes": 1, "accel
          "has_velocity": 1, "has_lateral_acceleration": 1, "is_color": 3}
 
 
+NTH_OF = "has_objects_in_relative_direction"  # relations an ordinal can count along
+
+
 def _rank(modifier: L.Modifier) -> int:
     step = modifier.steps[0]
     func = step.chains[0][0].func if isinstance(step, L.Or) else step.func
@@ -100,6 +103,9 @@ class Emitter:
         base = var = self.assign(expr, p.name)
         for mod, negate in sorted(_combine(p.modifiers), key=lambda m: _rank(m[0])):
             var = self.steps(var, mod.steps, mod.label, p.name, negate)
+        if p.ordinal is not None and not any(u.relation.func == NTH_OF for u in p.relations):
+            raise ParseError("an ordinal ('second', 'third') needs a direction such as "
+                             "'in front of' or 'behind'")
         results = [self.relation(p, var, base, use) for use in p.relations]
         if len(results) > 1:
             return self.assign(f"scenario_and([{', '.join(results)}])", f"{p.name}_all")
@@ -125,11 +131,18 @@ class Emitter:
         params.update(use.params)
         if r.qparam and (second[0].quantity or 1) > 1:
             params[r.qparam] = second[0].quantity
+        nth = p.ordinal is not None and r.func == NTH_OF and first[0] is not p
+        if nth:  # "the second car in front of X": X's n-th object in that direction
+            params.pop(r.qparam, None)
+            params.pop("within_distance", None)  # the atom's own 50 m reach, for long queues
+            params["n"] = p.ordinal
         args = f"({first[1]}, {second[1]}, log_dir{self.args(params.items())})"
         if first[0] is p:
             func = f"scenario_not({r.func})" if use.negate else r.func
         elif use.negate:
             raise ParseError(f"cannot negate '{r.label.replace('_', ' ')}' for this object")
+        elif nth:
+            func = "nth_object_in_direction"
         else:
             func = r.reverse_func or f"reverse_relationship({r.func})"
         neg = "not_" if use.negate else ""

@@ -139,6 +139,9 @@ SMALL_OBJECTS = {"CONSTRUCTION_CONE", "CONSTRUCTION_BARREL", "BOLLARD"}
 EGO = ("EGO_VEHICLE",)
 
 # ---- quantities, colours, fillers ---------------------------------------------------
+# "the second car in front of the ego": the n-th object in a direction (nth_object_in_direction)
+ORDINALS = {"first": 1, "closest": 1, "nearest": 1, "second": 2, "third": 3, "fourth": 4,
+            "fifth": 5}
 QUANTITIES = {
     "multiple": 2, "several": 2, "many": 2, "more than one": 2, "two or more": 2,
     "at least two": 2, "two": 2, "pair of": 2, "three": 3, "at least three": 3,
@@ -206,6 +209,48 @@ MOTIONS = {
     "jaywalking": Modifier("jaywalking", (f("on_road"), f("at_pedestrian_crossing", negate=True)),
                            "PEDESTRIAN"),
 }
+# Manoeuvres of the atoms beyond RefAV's (scenmine.dsl.behaviour).
+_U_TURN = Modifier("u_turning", (f("making_u_turn"),), "VEHICLE")
+_K_TURN = Modifier("three_point_turning", (f("making_three_point_turn"),), "VEHICLE")
+_REVERSING = Modifier("reversing", (f("reversing"),), "VEHICLE")
+_PARKING = Modifier("parking", (f("parking"),), "VEHICLE")
+_PARALLEL = Modifier("parallel_parking", (f("parking", parallel=True),), "VEHICLE")
+_PULLING_OUT = Modifier("pulling_out", (f("pulling_out"),), "VEHICLE")
+_REVERSING_OUT = Modifier("reversing_out", (f("pulling_out"), f("reversing")), "VEHICLE")
+_RUNS_STOP = Modifier("running_stop_sign", (f("running_stop_sign"),), "VEHICLE")
+_JAYWALK = Modifier("jaywalking", (f("jaywalking"),), "PEDESTRIAN")
+_SPOT = ("parking spot", "parking space", "spot", "space", "curb",
+         "parking lot", "parking")
+MOTIONS.update({p: _U_TURN for p in (
+    "making u turn", "doing u turn", "performing u turn", "u turning", "making uturn",
+    "doing uturn", "turning around", "making u turns", "doing u turns")})
+MOTIONS.update({p: _K_TURN for p in (
+    "making three point turn", "doing three point turn", "performing three point turn",
+    "making 3 point turn", "making k turn", "doing k turn", "turning around in three points")})
+MOTIONS.update({p: _REVERSING for p in (
+    "reversing", "backing up", "backing", "driving backwards", "driving backward",
+    "moving backwards", "moving backward", "going backwards", "in reverse", "driving in reverse")})
+MOTIONS.update({p: _PARKING for p in (
+    "parking", "pulling over", "pulling over to curb", "pulling over to side of road",
+    "pulling into parking spot", "pulling into parking space", "pulling into spot",
+    "parking on side of road")})
+MOTIONS.update({p: _PARALLEL for p in ("parallel parking", "parallel parks")})
+MOTIONS.update({f"pulling out of {spot}": _PULLING_OUT for spot in _SPOT})
+MOTIONS.update({f"leaving {spot}": _PULLING_OUT for spot in _SPOT[:3]})
+MOTIONS.update({f"backing out of {spot}": _REVERSING_OUT for spot in _SPOT})
+MOTIONS.update({f"reversing out of {spot}": _REVERSING_OUT for spot in _SPOT})
+MOTIONS.update({p: _PULLING_OUT for p in ("pulling out", "pulling away from curb",
+                                          "pulling away")})
+MOTIONS.update({p: _RUNS_STOP for p in (
+    "running stop sign", "running stop signs", "ran stop sign", "runs stop sign",
+    "rolling through stop sign", "blowing through stop sign", "blowing stop sign",
+    "not stopping at stop sign", "failing to stop at stop sign")})
+MOTIONS.update({p: _JAYWALK for p in (
+    "crossing road away from crosswalk", "crossing street away from crosswalk",
+    "crossing road outside crosswalk", "crossing street outside crosswalk",
+    "crossing mid block", "crossing midblock", "crossing road mid block",
+    "crossing street mid block", "crossing outside crosswalk", "crossing away from crosswalk")})
+
 # Speed phrases: "<comparator> N <unit>" -> has_velocity.
 SPEED_MIN = {"faster than", "above", "over", "more than", "at least", "exceeding"}
 SPEED_MAX = {"slower than", "below", "under", "less than", "at most"}
@@ -249,6 +294,52 @@ _PLACES = [
     (("drivable area",), {p: _DRIVABLE for p in _IN}),
     (("sidewalk", "sidewalks", "pavement"), {"on": _SIDEWALK, "in": _SIDEWALK}),
 ]
+# Road layout and infrastructure of the atoms beyond RefAV's (scenmine.dsl.map_context).
+_MEDIAN = Modifier("median", (f("on_median"),))
+_ONE_WAY = Modifier("one_way", (f("on_one_way_road"),))
+_CURB_LANE = Modifier("curb_lane", (f("in_lane_number", number=1),))
+_INNER_LANE = Modifier("inner_lane", (f("in_lane_number", number=1, counted_from="center"),))
+_SECOND_LANE = Modifier("second_lane", (f("in_lane_number", number=2),))
+_MULTI_LANE = Modifier("multi_lane", (f("on_road_with_lanes", min_lanes=2),))
+_SINGLE_LANE = Modifier("single_lane", (f("on_road_with_lanes", min_lanes=1, max_lanes=1),))
+
+
+def _near(element: str, distance: float) -> Modifier:
+    return Modifier(f"near_{element}", (f("near_infrastructure", element=element,
+                                          within_distance=distance),))
+
+
+_NEAR_PREPS = ("near", "next to", "beside", "close to", "by", "alongside", "adjacent to")
+_PLACES += [
+    (("median", "medians", "center median", "central median", "traffic island",
+      "median strip"), {p: _MEDIAN for p in ("on", "in", "at", "along")}),
+    (("one way road", "one way street", "one way roads", "one way streets"),
+     {p: _ONE_WAY for p in ("on", "in", "along", "down")}),
+    (("rightmost lane", "right most lane", "curb lane", "kerb lane", "right hand lane",
+      "outer lane", "slow lane", "right lane"), {p: _CURB_LANE for p in ("in", "on")}),
+    (("leftmost lane", "left most lane", "inner lane", "fast lane", "passing lane",
+      "left hand lane", "left lane"), {p: _INNER_LANE for p in ("in", "on")}),
+    (("second lane", "second lane from right", "second lane from curb"),
+     {p: _SECOND_LANE for p in ("in", "on")}),
+    (("multi lane road", "multilane road", "multi lane street", "multilane street",
+      "road with multiple lanes", "multi lane highway"), {p: _MULTI_LANE for p in ("on", "in")}),
+    (("single lane road", "one lane road"), {p: _SINGLE_LANE for p in ("on", "in")}),
+    (("bike lane", "bike lanes", "bicycle lane", "bicycle lanes", "cycle lane"),
+     {p: _near("bike_lane", 2) for p in _NEAR_PREPS}),
+    (("bus lane", "bus lanes"), {p: _near("bus_lane", 2) for p in _NEAR_PREPS}),
+    (("construction zone", "construction area", "construction site", "road work",
+      "roadworks", "work zone"), {**{p: _near("construction", 10) for p in _NEAR_PREPS},
+                                  **{p: _near("construction", 5) for p in ("in", "through",
+                                                                          "inside")}}),
+    (("sign", "signs", "road sign", "traffic sign", "street sign"),
+     {p: _near("sign", 5) for p in _NEAR_PREPS}),
+]
+# "on a two-lane road": lanes of both directions
+for _n, _word in ((2, "two"), (3, "three"), (4, "four"), (5, "five"), (6, "six")):
+    _PLACES.append(((f"{_word} lane road", f"{_word} lane street", f"{_n} lane road"),
+                    {p: Modifier(f"{_word}_lane_road", (f("on_road_with_lanes", min_lanes=_n,
+                                                          max_lanes=_n, both_directions=True),))
+                     for p in ("on", "in")}))
 MAP_CONTEXT = {f"{prep} {place}": mod for places, preps in _PLACES
                for place in places for prep, mod in preps.items()}
 # Modifier pairs that mean more together: "stopped at an intersection" is waiting in traffic
@@ -324,6 +415,16 @@ _REL_ACTIVE = {
     _overtaking("left"): ("overtaking", "passing", "overtaking on left", "passing on left"),
     _overtaking("right"): ("overtaking on right", "passing on right"),
 }
+CUT_IN = rel("cutting_in", "cutting_in")
+YIELD = rel("yielding", "yielding")
+PASS_BY = rel("passing", "overtaking", related_min_speed=0)
+_REL_ACTIVE.update({
+    CUT_IN: ("cutting in front of", "cutting off", "cutting in ahead of", "cuts in front of",
+             "cut in front of", "cutting in on", "merging in front of", "cuts off"),
+    YIELD: ("yielding to", "giving way to", "waiting for", "yielding for", "stopping for",
+            "slowing for", "yields to", "gives way to"),
+    PASS_BY: ("driving past", "going past", "speeding past", "moving past"),
+})
 _REL_PASSIVE = {  # "B <phrase> A"
     CROSSING: ("crossed by",),
     FOLLOWING: ("followed by",),
@@ -331,6 +432,8 @@ _REL_PASSIVE = {  # "B <phrase> A"
     _overtaking("left"): ("overtaken by", "passed by", "overtaken on left by",
                           "passed on left by"),
     _overtaking("right"): ("overtaken on right by", "passed on right by"),
+    CUT_IN: ("cut off by", "cut in on by"),
+    YIELD: ("yielded to by", "given way to by"),
 }
 _REL_PRONOUN = {  # after "with A": "B with A <phrase>" means "A <rel> B"
     FRONT: ("in front of it", "in front of them", "in front", "ahead", "ahead of it",

@@ -3,7 +3,7 @@
 Grammar (after articles are dropped)::
 
     phrase   := pre* CATEGORY post*          (CATEGORY may be missing at the top level)
-    pre      := QUANTITY | COLOUR | [not] MOTION
+    pre      := QUANTITY | ORDINAL | COLOUR | [not] MOTION
     post     := [not] (MOTION | MAP | SPEED) | [not] RELATION phrase
               | (with | without) phrase [PRONOUN-RELATION] | within N UNIT of phrase
 
@@ -30,6 +30,7 @@ class Phrase:
     categories: tuple
     name: str
     quantity: int | None = None
+    ordinal: int | None = None    # "the second car in front of ...": n-th in a direction
     modifiers: list = field(default_factory=list)  # [(Modifier, negate)]
     relations: list = field(default_factory=list)  # [RelUse]
 
@@ -74,6 +75,7 @@ def _add(kind: str, table) -> None:
 
 _add("category", L.CATEGORIES)
 _add("quantity", L.QUANTITIES)
+_add("ordinal", L.ORDINALS)
 _add("color", L.COLORS)
 _add("motion", L.MOTIONS)
 _add("map", L.MAP_CONTEXT)
@@ -145,15 +147,17 @@ class Parser:
     def starts_phrase(self) -> bool:
         j = 0
         while self.has("quantity", j) or self.has("color", j) or self.has("motion", j) \
-                or self.has("negation", j):
+                or self.has("negation", j) or self.has("ordinal", j):
             j += 1
         return self.has("category", j)
 
     def phrase(self, top: bool = False, in_with: bool = False) -> Phrase | None:
-        start, quantity, mods, negate = self.i, None, [], False
+        start, quantity, ordinal, mods, negate = self.i, None, None, [], False
         while True:  # pre-modifiers
             if self.has("quantity") and not self.has("category"):
                 quantity = self.take().senses["quantity"]
+            elif self.has("ordinal"):
+                ordinal = self.take().senses["ordinal"]
             elif self.has("color"):
                 color = self.take().senses["color"]
                 mods.append((L.Modifier(color, (L.f("is_color", color=color),)), False))
@@ -173,7 +177,7 @@ class Parser:
         else:
             self.i = start
             return None
-        phrase = Phrase(cats, name, quantity, mods)
+        phrase = Phrase(cats, name, quantity, ordinal, mods)
         if top or not phrase.is_ego:
             self.post_modifiers(phrase, in_with)
         return phrase
