@@ -1,4 +1,4 @@
-"""``python -m scenmine.bench <subcommand> [options]``: dsl | scale."""
+"""``python -m scenmine.bench <subcommand> [options]``: dsl | scale | tracks."""
 from __future__ import annotations
 
 import importlib
@@ -8,6 +8,8 @@ SUBCOMMANDS = {
     "dsl": ("scenmine.bench.dsl", "the DSL program library on real logs: time, memory, agreement"),
     "scale": ("scenmine.bench.scale", "the execute stage on a RefAV-test-sized synthetic split: "
               "pairs/s, memory, projection"),
+    "tracks": ("scenmine.bench.tracks", "track refinement on noisy tracker-like tracks of the real "
+               "logs: HOTA-Temporal recovered, time per log"),
 }
 
 
