@@ -87,7 +87,7 @@ def to_log(log: LogData, tracks: Tracks) -> LogData:
     translation_ego = np.einsum("tji,ntj->nti", log.ego_rotation, pos - log.ego_translation[None])
     size = np.where(valid[..., None], np.concatenate([tracks.size, log.size[ego]]), np.nan)
     score = np.where(valid, np.concatenate([tracks.score, log.score[ego]]), np.nan)
-    return LogData(
+    out = LogData(
         log_id=log.log_id, log_dir=log.log_dir, timestamps=log.timestamps,
         uuids=np.concatenate([tracks.uuids, np.asarray(log.uuids, object)[ego]]).astype(object),
         categories=np.concatenate([tracks.categories, np.asarray(log.categories)[ego]]).astype(str),
@@ -95,3 +95,6 @@ def to_log(log: LogData, tracks: Tracks) -> LogData:
         yaw_city=rotation_yaw(np.einsum("tij,ntjk->ntik", log.ego_rotation, rot_ego)),
         size=size, score=score, ego_rotation=log.ego_rotation,
         ego_translation=log.ego_translation, has_ego_annotations=log.has_ego_annotations)
+    if "map" in log._cache:  # same log, same map: not read again
+        out._cache["map"] = log._cache["map"]
+    return out

@@ -7,11 +7,11 @@
    the higher score; a track that is a duplicate most of its life goes entirely.
 3. ``reconnect``: split tracks where the box jumps away from its constant-velocity prediction
    (an identity switch), join a tracklet that ends to one that starts within a short gap when
-   class, size and the extrapolated position agree (optimal assignment), then fill gaps up to
-   ``max_gap_frames`` inside every track by interpolation.
+   class, size and the extrapolated position agree (optimal assignment); as the last step of
+   all, gaps of up to ``max_gap_frames`` inside every track are filled by interpolation.
 4. ``smooth``: a constant-velocity Rauch-Tung-Striebel smoother of the positions (vectorised over
    all tracks and axes, real time steps); sizes become each track's median (rigid objects).
-5. ``yaw``: heading continuity (a jump over 90 degrees between boxes starts a flipped segment)
+5. ``yaw``: heading continuity (a jump over ``flip_deg`` between boxes starts a flipped segment)
    and, for moving boxes, alignment with the direction of motion decide each segment's
    orientation; a flip of 180 degrees is undone.
 6. ``static``: a track whose centre stays within ``max_span_m`` keeps one yaw (its mean).
@@ -21,7 +21,7 @@ a second (``python -m scenmine.bench tracks`` times it).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 
 import numpy as np
 
@@ -65,6 +65,7 @@ class SmoothOptions:
 @dataclass(frozen=True)
 class YawOptions:
     enabled: bool = True
+    flip_deg: float = 135.0      # a yaw change over this between neighbouring boxes is a flip
     min_speed: float = 2.0       # m/s from which the direction of motion votes on the heading
     motion_weight: float = 2.0   # weight of one moving box's vote vs one box of continuity
 
@@ -90,31 +91,49 @@ class RefineOptions:
 
     @classmethod
     def from_dict(cls, node: dict | None) -> RefineOptions:
-        """From a ``tracks`` config node (as a dict); unknown keys raise ValueError naming them."""
+        """From a ``tracks`` config node (as a dict); a bad key or value raises ValueError
+        naming it."""
         node = dict(node or {})
         node.pop("refine", None)
         kinds = {f.name: f.default_factory for f in fields(cls)}
         unknown = sorted(set(node) - set(kinds))
         if unknown:
             raise ValueError(f"tracks: unknown key(s) {unknown}; known: {sorted(kinds)}")
-        steps = {}
-        for name, step in node.items():
-            step = dict(step or {})
-            known = {f.name for f in fields(kinds[name]())}
-            bad = sorted(set(step) - known)
-            if bad:
-                raise ValueError(f"tracks.{name}: unknown key(s) {bad}; known: {sorted(known)}")
-            steps[name] = kinds[name]().__class__(**step)
-        return cls(**steps)
+        return cls(**{name: _step(name, kinds[name](), step) for name, step in node.items()})
+
+
+def _step(name: str, default, values: dict | None):
+    """One step's options from a dict, each value checked against the default's type."""
+    out = {}
+    for key, value in dict(values or {}).items():
+        if not hasattr(default, key):
+            known = sorted(f.name for f in fields(default))
+            raise ValueError(f"tracks.{name}: unknown key {key!r}; known: {known}")
+        want = getattr(default, key)
+        if isinstance(want, tuple) and isinstance(value, (list, tuple)):
+            value = tuple(value)
+        elif isinstance(want, float) and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if type(value) is not type(want) or (isinstance(value, (int, float)) and value < 0):
+            raise ValueError(f"tracks.{name}.{key}: {value!r} is not a valid value "
+                             f"(expected a non-negative {type(want).__name__}, like {want!r})")
+        out[key] = value
+    return replace(default, **out)
 
 
 def options_from_cfg(cfg) -> RefineOptions | None:
-    """RefineOptions of a run's config (``cfg.tracks``), or None when refinement is off."""
-    node = cfg.get("tracks") if hasattr(cfg, "get") else None
-    if not node or not node.get("refine"):
+    """RefineOptions of a run's config (``cfg.tracks``, checked even when off), or None when
+    refinement is off. A bad key or value raises ValueError naming it."""
+    from scenmine.config import cfg_dict
+
+    node = cfg.get("tracks")
+    if node is None:
         return None
-    from omegaconf import OmegaConf
-    return RefineOptions.from_dict(OmegaConf.to_container(node, resolve=True))
+    node = cfg_dict(node)
+    if not isinstance(node.get("refine", False), bool):
+        raise ValueError(f"tracks.refine: {node['refine']!r} is not true or false")
+    options = RefineOptions.from_dict(node)
+    return options if node.get("refine") else None
 
 
 # ----------------------------------------------------------------------------- entry point
@@ -135,6 +154,8 @@ def refine(log: LogData, options: RefineOptions | None = None) -> LogData:
         repair_yaw(tracks, velocity, options.yaw)
     if options.static.enabled:
         freeze_static_yaw(tracks, options.static)
+    if options.reconnect.enabled:  # last: interpolating across a flipped yaw would hide the flip
+        fill_gaps(tracks, options.reconnect.max_gap_frames)
     return to_log(log, tracks)
 
 
@@ -276,7 +297,8 @@ def _end_state(tracks: Tracks, first: np.ndarray, last: np.ndarray, count: np.nd
 
 
 def reconnect(tracks: Tracks, opt: ReconnectOptions) -> Tracks:
-    """Split at jumps, join tracklets across short gaps, fill short gaps (module docstring)."""
+    """Split at jumps, join tracklets across short gaps (module docstring); ``refine`` fills
+    the gaps (fill_gaps) once the yaws are repaired."""
     from scipy.optimize import linear_sum_assignment
 
     if opt.split_jump_m and opt.split_jump_m > 0:
@@ -309,7 +331,6 @@ def reconnect(tracks: Tracks, opt: ReconnectOptions) -> Tracks:
         successor = np.full(tracks.n, -1)
         successor[ua[ra[good]]] = ub[rb[good]]
         tracks = _merge_chains(tracks, successor)
-    fill_gaps(tracks, opt.max_gap_frames)
     return tracks
 
 
@@ -462,7 +483,7 @@ def repair_yaw(tracks: Tracks, velocity: np.ndarray, opt: YawOptions) -> None:
     inside = k < count[:, None]
     yaw = tracks.yaw[idx, order]
     step = np.abs(wrap(np.diff(yaw, axis=1)))
-    flip = np.concatenate([np.zeros((n, 1), bool), (step > np.pi / 2) & inside[:, 1:]], axis=1)
+    flip = np.concatenate([np.zeros((n, 1), bool), (step > np.radians(opt.flip_deg)) & inside[:, 1:]], axis=1)
     parity = np.cumsum(flip, axis=1) % 2                 # 1: opposite to the track's first box
     aligned = wrap(yaw + np.pi * parity)                 # continuous, first box's orientation
     v = velocity[idx, order, :2]
