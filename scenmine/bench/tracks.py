@@ -25,7 +25,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from scenmine.bench.dsl import DEFAULT_LOGS, DEFAULT_PROGRAMS, load_programs, run_program
+from scenmine.bench.dsl import DEFAULT_LOGS, DEFAULT_PROGRAMS, bench_inputs, run_program
 
 VARIANTS = ("clean", "noisy", "refined")
 LOSS_LIMIT = 0.02  # a program should not lose more than this to refinement
@@ -181,15 +181,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", type=Path, help="also write the raw figures here")
     ap.add_argument("--quiet", action="store_true", help="no progress lines")
     args = ap.parse_args(argv)
-    logs = sorted(p for p in Path(args.logs).iterdir() if p.is_dir()) if Path(args.logs).is_dir() else []
-    logs = logs[:args.max_logs] if args.max_logs else logs
-    if not logs:
-        print(f"no logs under {args.logs}", file=sys.stderr)
+    inputs = bench_inputs(args.logs, args.programs, args.only, args.max_logs)
+    if inputs is None:
         return 2
-    programs = load_programs(args.programs, args.only)
-    if not programs:
-        print(f"no programs under {args.programs}", file=sys.stderr)
-        return 2
+    logs, programs = inputs
     result = bench(logs, programs, args.seed, dense_phantoms=args.dense_phantoms,
                    progress=not args.quiet, eval_chunk=max(1, args.eval_chunk))
     if args.json:
