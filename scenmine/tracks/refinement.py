@@ -26,6 +26,7 @@ from dataclasses import dataclass, field, fields, replace
 import numpy as np
 
 from scenmine.data.logs import LogData
+from scenmine.dsl.context import pack, track_derivative
 from scenmine.tracks.boxes import Tracks, to_log, wrap
 
 
@@ -148,8 +149,8 @@ def refine(log: LogData, options: RefineOptions | None = None) -> LogData:
     if options.reconnect.enabled:
         tracks = reconnect(tracks, options.reconnect)
     velocity = smooth(tracks, options.smooth) if options.smooth.enabled else None
-    if velocity is None:
-        velocity = finite_velocity(tracks)
+    if velocity is None:  # differences of neighbouring boxes, as the DSL takes them
+        velocity = track_derivative(tracks.pos, tracks.valid, tracks.seconds * 1e9, 1, smooth=False)
     if options.yaw.enabled:
         repair_yaw(tracks, velocity, options.yaw)
     if options.static.enabled:
@@ -237,15 +238,10 @@ def dedup(tracks: Tracks, opt: DedupOptions) -> Tracks:
 
 
 # ----------------------------------------------------------------------------- 3. reconnect
-def _packed(valid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per row the valid columns first, in time order: (order (N,T), counts (N,))."""
-    return np.argsort(~valid, axis=1, kind="stable"), valid.sum(axis=1)
-
-
 def split_jumps(tracks: Tracks, opt: ReconnectOptions) -> Tracks:
     """Cut tracks where a box lies ``split_jump_m`` from the constant-velocity prediction of
     its two previous boxes (one tracker identity covering two objects); pieces get new uuids."""
-    order, count = _packed(tracks.valid)
+    order, count = pack(tracks.valid)
     n = tracks.n
     idx = np.arange(n)[:, None]
     p = tracks.pos[idx, order, :2]
@@ -279,7 +275,7 @@ def _end_state(tracks: Tracks, first: np.ndarray, last: np.ndarray, count: np.nd
                at_end: bool, window: int = 5) -> tuple[np.ndarray, np.ndarray]:
     """Position and velocity (x, y) at each track's last (or first) box, velocity over up to
     ``window`` boxes there."""
-    order, _ = _packed(tracks.valid)
+    order, _ = pack(tracks.valid)
     n = tracks.n
     idx = np.arange(n)
     if at_end:
@@ -378,23 +374,6 @@ def fill_gaps(tracks: Tracks, max_gap: int) -> None:
 
 
 # ----------------------------------------------------------------------------- 4. smooth
-def finite_velocity(tracks: Tracks) -> np.ndarray:
-    """(N, T, 3) velocity by differences of neighbouring boxes (0 for single boxes)."""
-    order, count = _packed(tracks.valid)
-    n, t = tracks.valid.shape
-    idx = np.arange(n)[:, None]
-    k = np.arange(t)[None]
-    last = np.maximum(count - 1, 0)[:, None]
-    nxt, prv = order[idx, np.minimum(k + 1, last)], order[idx, np.maximum(np.minimum(k - 1, last), 0)]
-    dt = tracks.seconds[nxt] - tracks.seconds[prv]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        v = (tracks.pos[idx, nxt] - tracks.pos[idx, prv]) / np.where(dt > 0, dt, np.inf)[..., None]
-    out = np.full(tracks.pos.shape, np.nan)
-    out[idx, order] = np.nan_to_num(v)
-    out[~tracks.valid] = np.nan
-    return out
-
-
 def rts_smooth(z: np.ndarray, seconds: np.ndarray, r: float, q: float) -> tuple[np.ndarray, np.ndarray]:
     """Constant-velocity Kalman filter + Rauch-Tung-Striebel smoother of many 1-D series.
 
@@ -476,7 +455,7 @@ def smooth(tracks: Tracks, opt: SmoothOptions) -> np.ndarray:
 # ----------------------------------------------------------------------------- 5. yaw
 def repair_yaw(tracks: Tracks, velocity: np.ndarray, opt: YawOptions) -> None:
     """Undo 180-degree flips in place (module docstring, step 5)."""
-    order, count = _packed(tracks.valid)
+    order, count = pack(tracks.valid)
     n, t = tracks.valid.shape
     idx = np.arange(n)[:, None]
     k = np.arange(t)[None]
