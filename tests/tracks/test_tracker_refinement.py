@@ -27,15 +27,14 @@ def noisy_tracker_pickle(log_dir, path) -> None:
     path.write_bytes(pickle.dumps({noisy.log_id: frames}))
 
 
-def test_the_worker_refines_tracker_logs_when_asked(real_log, tmp_path):
+def test_the_worker_refines_tracker_logs_when_asked(real_log, tmp_path, make_cfg):
     from scenmine.config import cfg_dict
     from scenmine.execute.worker import run_one
-    from tests.conftest import compose_cfg
 
     tracks = tmp_path / "tracks.pkl"
     noisy_tracker_pickle(real_log, tracks)
     raw = run_one(str(real_log), PROGRAM, "cars", 60, {"tracks": str(tracks)})
-    node = cfg_dict(compose_cfg(["tracks=default"]).tracks)
+    node = cfg_dict(make_cfg(["tracks=default"]).tracks)
     refined = run_one(str(real_log), PROGRAM, "cars", 60, {"tracks": str(tracks), "refine": node})
     assert raw["ok"] and refined["ok"], (raw["error"], refined["error"])
     tracks_seen = [len(set(np.concatenate([f["track_id"] for f in r["frames"]])))
