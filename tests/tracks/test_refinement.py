@@ -206,7 +206,7 @@ def test_noise_is_seeded(real_log):
 
 @pytest.mark.parametrize("override, message", [
     ("tracks.yaw.min_speed=-1", "tracks.yaw.min_speed"),
-    ("+tracks.smooth.window=3", "tracks.smooth: unknown key 'window'"),
+    ("+tracks.smooth.window=3", "tracks.smooth.window is not a known key"),
     ("tracks.refine=sometimes", "tracks.refine"),
 ])
 def test_bad_tracks_settings_are_one_line_config_errors(make_cfg, override, message):
@@ -220,3 +220,15 @@ def test_refinement_is_off_by_default_and_one_switch_turns_it_on(make_cfg):
     on = options_from_cfg(make_cfg(["tracks.refine=true", "tracks.yaw.enabled=false"]))
     assert on is not None and not on.yaw.enabled and on.smooth.enabled
     assert options_from_cfg(make_cfg(["tracks=default"])) == RefineOptions()
+
+
+def test_the_schema_declares_every_refinement_option():
+    from dataclasses import fields
+
+    from scenmine.schema import tracks as module
+    schema = {f.name for f in fields(module.Tracks)}
+    options = {f.name: f.default_factory() for f in fields(RefineOptions)}
+    assert schema - {"refine"} == set(options)
+    for name, step in options.items():
+        declared = {f.name for f in fields(getattr(module, name.capitalize()))}
+        assert declared == {f.name for f in fields(step)}, name
