@@ -1,4 +1,4 @@
-"""``python -m scenmine.bench <subcommand> [options]``: dsl | coverage | atoms | scale | convert."""
+"""``python -m scenmine.bench <subcommand> [options]``: dsl | coverage | atoms | scale | convert | tracks."""
 from __future__ import annotations
 
 import importlib
@@ -14,6 +14,8 @@ SUBCOMMANDS = {
               "pairs/s, memory, projection"),
     "convert": ("scenmine.bench.convert", "RefAV annotations feather -> ground truth: rows/s, peak "
                 "memory, projection to the 5 GB train file"),
+    "tracks": ("scenmine.bench.tracks", "track refinement on noisy tracker-like tracks of the real "
+               "logs: HOTA-Temporal recovered, time per log"),
 }
 
 

@@ -49,6 +49,23 @@ def load_programs(folder: Path, only: list[str] | None = None) -> list[tuple[str
     return out
 
 
+def bench_inputs(logs_dir: Path, programs_dir: Path, only: list[str] | None = None,
+                 max_logs: int | None = None) -> tuple[list[Path], list[tuple[str, str]]] | None:
+    """The log folders and (id, code) programs a benchmark runs on; None (after saying why on
+    stderr) when either is empty."""
+    logs_dir = Path(logs_dir)
+    logs = sorted(p for p in logs_dir.iterdir() if p.is_dir()) if logs_dir.is_dir() else []
+    logs = logs[:max_logs] if max_logs else logs
+    if not logs:
+        print(f"no logs under {logs_dir}", file=sys.stderr)
+        return None
+    programs = load_programs(programs_dir, only)
+    if not programs:
+        print(f"no programs under {programs_dir}", file=sys.stderr)
+        return None
+    return logs, programs
+
+
 def warm_log(log_dir: Path) -> float:
     """Load a log and derive everything the DSL shares across calls; seconds taken."""
     from scenmine.data.logs import load_log
@@ -233,14 +250,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", type=Path, help="also write the raw figures here")
     ap.add_argument("--verbose", action="store_true", help="print disagreements")
     args = ap.parse_args(argv)
-    logs = sorted(p for p in Path(args.logs).iterdir() if p.is_dir()) if Path(args.logs).is_dir() else []
-    if not logs:
-        print(f"no logs under {args.logs}", file=sys.stderr)
+    inputs = bench_inputs(args.logs, args.programs, args.only)
+    if inputs is None:
         return 2
-    programs = load_programs(args.programs, args.only)
-    if not programs:
-        print(f"no programs under {args.programs}", file=sys.stderr)
-        return 2
+    logs, programs = inputs
     result = bench(logs, programs, load_references(args.reference), verbose=args.verbose)
     print(report(result))
     if args.json:

@@ -197,17 +197,18 @@ def _load_cached(log_dir: str, mtime_ns: int) -> LogData:
     return frame_from_table(path, table)
 
 
-def load_log(log_dir: str | Path, tracks: str | Path | None = None) -> LogData:
+def load_log(log_dir: str | Path, tracks: str | Path | None = None, refine=None) -> LogData:
     """Load a log once per process (cached by resolved path and file time).
 
     ``tracks``: a tracker-predictions pickle (AV2 tracking submission) whose tracks replace
-    the annotations; its scores are kept.
+    the annotations; its scores are kept. ``refine``: RefineOptions (scenmine.tracks) applied
+    to those tracks (annotations are never refined).
     """
     path = Path(log_dir).resolve()
     if not path.is_dir():
         raise LogLoadError(f"log {path.name}: {path} is not a directory")
     if tracks is not None:
-        return _load_tracker_cached(str(path), str(Path(tracks).resolve()))
+        return _load_tracker_cached(str(path), str(Path(tracks).resolve()), refine)
     return _load_cached(str(path), _annotation_path(path).stat().st_mtime_ns)
 
 
@@ -222,8 +223,8 @@ def _tracker_predictions(path: str) -> dict:
 
 
 @functools.lru_cache(maxsize=16)
-def _load_tracker_cached(log_dir: str, tracks: str) -> LogData:
-    return load_tracker_log(log_dir, _tracker_predictions(tracks))
+def _load_tracker_cached(log_dir: str, tracks: str, refine=None) -> LogData:
+    return load_tracker_log(log_dir, _tracker_predictions(tracks), refine=refine)
 
 
 # ----------------------------------------------------------------------------- tracker input
@@ -301,13 +302,15 @@ def tracker_table(log_dir: Path, frames: list[dict], filter_tracks: bool = True)
     return table, table["score"].to_numpy(float)
 
 
-def load_tracker_log(log_dir: str | Path, predictions, filter_tracks: bool = True) -> LogData:
+def load_tracker_log(log_dir: str | Path, predictions, filter_tracks: bool = True,
+                     refine=None) -> LogData:
     """LogData whose tracks are a tracker's predictions instead of the annotations.
 
     ``predictions``: the tracking-submission dict ``{log_id: [frame, ...]}`` (or a path to its
     pickle), or this log's list of frames. Frames hold city-frame ``translation_m``, ``size``,
     ``yaw``, ``name`` (or ``label``), ``track_id`` and ``score``; scores are kept in
     ``LogData.score``. The ego track is synthesized as for annotations without one.
+    ``refine``: RefineOptions (scenmine.tracks.refinement) to repair the tracks with.
     """
     import pickle
 
@@ -319,4 +322,8 @@ def load_tracker_log(log_dir: str | Path, predictions, filter_tracks: bool = Tru
     if frames is None:
         raise LogLoadError(f"log {path.name}: not in the tracker predictions")
     table, score = tracker_table(path, list(frames), filter_tracks)
-    return frame_from_table(path, table, score=score)
+    log = frame_from_table(path, table, score=score)
+    if refine is not None:
+        from scenmine.tracks.refinement import refine as refine_tracks
+        log = refine_tracks(log, refine)
+    return log

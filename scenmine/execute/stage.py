@@ -24,6 +24,8 @@ def execute_pairs(cfg, dataset: Dataset, programs: dict[str, Generation], store:
     post = cfg_dict(cfg.execute.post)
     if dataset.tracks:  # tracker predictions replace the annotations
         post["tracks"] = str(Path(dataset.tracks).resolve())
+        if cfg.get("tracks") is not None and cfg.tracks.get("refine"):  # scenmine.tracks
+            post["refine"] = cfg_dict(cfg.tracks)
     results: dict[tuple[str, str], ExecResult] = {}
     tasks, keys = [], {}
     frame_pool: dict = {}  # identical frame arrays of all pairs, kept once (share_arrays)

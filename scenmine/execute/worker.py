@@ -59,8 +59,12 @@ def run_one(log_dir: str, code: str, description: str, timeout_s: float, options
                "frames": None}
     options = dict(options)
     tracks = options.pop("tracks", None)
+    refine = options.pop("refine", None)  # the `tracks` config node when refinement is on
     try:
-        log = load_log(log_dir, tracks=tracks)
+        if refine is not None:
+            from scenmine.tracks import RefineOptions
+            refine = RefineOptions.from_dict(refine)
+        log = load_log(log_dir, tracks=tracks, refine=refine)
         if tracks is not None:  # the DSL reads this log's tracker tracks, not the annotations
             from scenmine.dsl.context import use_log
             use_log(log)
