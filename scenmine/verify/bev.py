@@ -53,7 +53,23 @@ def map_polygons(log) -> MapPolygons | None:
     return _CACHE[key]
 
 
-def _rect(center: np.ndarray, yaw: float, length: float, width: float) -> np.ndarray:
+# What the map layer draws, bottom up: (MapPolygons field, fill colour key, outline colour key).
+MAP_LAYERS = (("drivable", "drivable", None), ("lanes", None, "lane"),
+              ("crosswalks", "crosswalk", "crosswalk_edge"))
+
+
+def draw_map(draw: ImageDraw.ImageDraw, polys: MapPolygons, to_px, centre_xy: np.ndarray,
+             radius: float) -> None:
+    """Draw the map polygons within ``radius`` m of ``centre_xy`` (city frame); ``to_px`` maps
+    (N, 2) city points to a list of pixel tuples."""
+    for kind, fill, outline in MAP_LAYERS:
+        for poly in polys.near(kind, centre_xy, radius):
+            if len(poly) >= 3:
+                draw.polygon(to_px(poly), fill=COLORS.get(fill), outline=COLORS.get(outline))
+
+
+def footprint(center: np.ndarray, yaw: float, length: float, width: float) -> np.ndarray:
+    """(4, 2) corners of a box's footprint (front left, front right, rear right, rear left)."""
     l, w = length / 2.0, width / 2.0
     local = np.array([[l, w], [l, -w], [-l, -w], [-l, w]])
     c, s = np.cos(yaw), np.sin(yaw)
@@ -89,12 +105,7 @@ def render_bev(log, j: int, referred: set[str], related: set[str], size: tuple[i
     if polys is not None:
         radius = range_m * 1.5 + float(np.hypot(cx, cy))
         to_ego = lambda p: (np.c_[p, np.zeros(len(p))] - t) @ R
-        for kind, fill, outline in (("drivable", COLORS["drivable"], None),
-                                    ("lanes", None, COLORS["lane"]),
-                                    ("crosswalks", COLORS["crosswalk"], COLORS["crosswalk_edge"])):
-            for poly in polys.near(kind, t[:2], radius):
-                if len(poly) >= 3:
-                    draw.polygon(px(to_ego(poly)), fill=fill, outline=outline)
+        draw_map(draw, polys, lambda p: px(to_ego(p)), t[:2], radius)
     line_w = max(1, round(min(W, H) / 256))
     min_px = 4.0
     valid = log.valid[:, j]
@@ -109,7 +120,7 @@ def render_bev(log, j: int, referred: set[str], related: set[str], size: tuple[i
             continue
         length, width = (float(v) if np.isfinite(v) else 1.0 for v in sz[:2])
         length, width = max(length, min_px / scale), max(width, min_px / scale)  # stay visible
-        draw.polygon(px(_rect(c, yaw, length, width)), fill=COLORS[key], outline=COLORS[key + "_edge"])
+        draw.polygon(px(footprint(c, yaw, length, width)), fill=COLORS[key], outline=COLORS[key + "_edge"])
         nose = c[:2] + np.array([np.cos(yaw), np.sin(yaw)]) * length / 2
         draw.line(px(np.stack([c[:2], nose])), fill=COLORS[key + "_edge"], width=line_w)
     if title:

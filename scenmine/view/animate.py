@@ -1,0 +1,199 @@
+"""Bird's-eye-view animation of a (log, prompt) pair over the whole log.
+
+North-up city frame following the ego. The map (drivable area, lane polygons, crosswalks) is
+rasterised ONCE per log (``MapLayer``) and every frame starts from a crop of it; the tracks,
+outcome colours, labels, clock and the timeline strip are drawn on top with PIL.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+from scenmine.data.logs import EGO_CATEGORY, LogData
+from scenmine.verify.bev import draw_map, footprint, map_polygons
+from scenmine.verify.style import COLORS, font
+
+from .outcome import MISSED, PREDICTED, TP, Box, PairOutcome
+
+STRIP_H = 40            # timeline strip under the map, pixels
+MATCH_ROW_M = 1.0       # a frame's box is drawn as the log track within this distance
+HOLD_S = 0.3            # an evaluation frame's outcome colours the 10 Hz frames this close
+
+
+@dataclass
+class AnimationConfig:
+    """How the animation is drawn (``view`` config node)."""
+
+    size: tuple[int, int] = (512, 512)   # (W, H) of the map part, pixels (even numbers)
+    range_m: float = 40.0                # half-width of the view around the ego, metres
+    fps: int = 10
+
+    @property
+    def metres_per_px(self) -> float:
+        return 2.0 * self.range_m / min(self.size)
+
+
+class MapLayer:
+    """The map of one log rasterised once over the region the ego drives through."""
+
+    def __init__(self, log: LogData, cfg: AnimationConfig):
+        self.mpp = cfg.metres_per_px
+        W, H = cfg.size
+        ego = log.ego_translation[:, :2]
+        ego = ego[np.all(np.isfinite(ego), axis=1)]
+        ego = ego if len(ego) else np.zeros((1, 2))
+        margin = np.array([W, H]) * self.mpp   # a full view on every side: crops stay inside
+        self.lo = ego.min(axis=0) - margin
+        hi = ego.max(axis=0) + margin
+        self.shape = tuple(np.ceil((hi - self.lo) / self.mpp).astype(int)[::-1])  # (rows, cols)
+        self.image = Image.new("RGB", self.shape[::-1], COLORS["background"])
+        polys = map_polygons(log)
+        self.has_map = polys is not None
+        if polys is not None:
+            centre = (self.lo + hi) / 2
+            radius = float(np.abs(hi - self.lo).max())
+            draw_map(ImageDraw.Draw(self.image, "RGBA"), polys, self.to_px_list, centre, radius)
+        self.pixels = np.asarray(self.image)
+
+    def to_px(self, xy: np.ndarray) -> np.ndarray:
+        """City (..., 2) -> raster pixels (..., 2) as (column, row)."""
+        col = (xy[..., 0] - self.lo[0]) / self.mpp
+        row = self.shape[0] - (xy[..., 1] - self.lo[1]) / self.mpp
+        return np.stack([col, row], axis=-1)
+
+    def to_px_list(self, xy: np.ndarray) -> list[tuple[float, float]]:
+        return [tuple(p) for p in self.to_px(np.asarray(xy)[:, :2]).tolist()]
+
+    def crop(self, centre_xy: np.ndarray, size: tuple[int, int]) -> tuple[Image.Image, np.ndarray]:
+        """A ``size`` view centred on ``centre_xy`` and the raster pixel of its top-left corner."""
+        W, H = size
+        c = self.to_px(np.asarray(centre_xy, float))
+        x0 = int(np.clip(round(c[0] - W / 2), 0, self.shape[1] - W))
+        y0 = int(np.clip(round(c[1] - H / 2), 0, self.shape[0] - H))
+        return Image.fromarray(self.pixels[y0:y0 + H, x0:x0 + W].copy()), np.array([x0, y0])
+
+
+@dataclass
+class _Overlay:
+    """What one evaluation frame adds: status per log row, and boxes not found in the log."""
+
+    rows: dict[int, str]
+    boxes: list[tuple[Box, str]]
+    ids: dict[int, str]
+
+
+def _row_of(log: LogData, box: Box, j: int | None, candidates: np.ndarray | None = None) -> int | None:
+    """The log row whose track is at ``box`` at column ``j`` (within MATCH_ROW_M), else None."""
+    if j is None:
+        return None
+    rows = candidates if candidates is not None else np.flatnonzero(log.valid[:, j])
+    rows = [int(r) for r in rows if 0 <= r < log.n_tracks and log.valid[r, j]]
+    if not rows:
+        return None
+    d = np.hypot(log.translation_city[rows, j, 0] - box.x, log.translation_city[rows, j, 1] - box.y)
+    k = int(np.argmin(d))
+    return rows[k] if d[k] <= MATCH_ROW_M else None
+
+
+def overlays(log: LogData, outcome: PairOutcome) -> list[_Overlay]:
+    """Per evaluation frame: the log rows to colour and the boxes to draw from the frames."""
+    out = []
+    for f in outcome.frames:
+        j = log.time_index.get(f.timestamp_ns)
+        rows: dict[int, str] = {}
+        boxes: list[tuple[Box, str]] = []
+        ids: dict[int, str] = {}
+        items = [(b, "related") for b in f.related] + list(f.predicted) + [(b, MISSED) for b in f.missed]
+        for box, status in items:
+            # a predicted track_id is the row of the log it was mined from; check, then search
+            row = _row_of(log, box, j, np.array([box.track_id])) if status != MISSED else None
+            row = row if row is not None else _row_of(log, box, j)
+            if row is None:
+                boxes.append((box, status))
+            elif status != "related" or row not in rows:
+                rows[row] = status
+                ids[row] = str(log.uuids[row])[:8]
+        out.append(_Overlay(rows, boxes, ids))
+    return out
+
+
+def timeline_strip(outcome: PairOutcome, width: int) -> Image.Image:
+    """Two rows over the log's evaluation frames: where the prediction is positive (green:
+    some true positive, orange: only false positives) and where the truth is (magenta)."""
+    img = Image.new("RGB", (width, STRIP_H), (255, 255, 255))
+    draw = ImageDraw.Draw(img)
+    n = max(1, len(outcome.frames))
+    label_w, f = 44, font(11)
+    draw.text((2, 3), "pred", fill=(0, 0, 0), font=f)
+    draw.text((2, 21), "truth", fill=(0, 0, 0), font=f)
+    cell = (width - label_w) / n
+    for k, fr in enumerate(outcome.frames):
+        x0, x1 = label_w + k * cell, label_w + (k + 1) * cell
+        if fr.predicted:
+            key = "tp" if any(s in (TP, PREDICTED) for _, s in fr.predicted) else "fp"
+            draw.rectangle([x0, 3, x1, 17], fill=COLORS[key])
+        if fr.truth_positive:
+            draw.rectangle([x0, 21, x1, 35], fill=COLORS["missed"])
+    if not outcome.has_truth:
+        draw.text((label_w + 4, 21), "no ground truth", fill=(120, 120, 120), font=f)
+    return img
+
+
+def _draw_box(draw, to_px, corners: np.ndarray, key: str, width: int, outline_only: bool = False):
+    pts = to_px(corners)
+    fill = None if outline_only else COLORS[key]
+    draw.polygon(pts, fill=fill, outline=COLORS[key + "_edge"], width=width)
+
+
+def frames(log: LogData, outcome: PairOutcome, layer: MapLayer, cfg: AnimationConfig,
+           title: str = "") -> Iterator[np.ndarray]:
+    """(H + STRIP_H, W, 3) uint8 frames, one per log timestamp."""
+    W, H = cfg.size
+    overlay = overlays(log, outcome)
+    eval_ts = outcome.timestamps
+    strip = timeline_strip(outcome, W)
+    label_font, clock_font = font(12), font(14)
+    ts = log.timestamps.astype(np.int64)
+    t0, t_end = int(ts[0]), (int(ts[-1]) - int(ts[0])) / 1e9
+    is_ego = log.categories == EGO_CATEGORY
+    n = max(1, len(outcome.frames))
+    for j in range(len(ts)):
+        k = int(np.argmin(np.abs(eval_ts - ts[j]))) if len(eval_ts) else None
+        ov = overlay[k] if k is not None and abs(int(eval_ts[k]) - int(ts[j])) <= HOLD_S * 1e9 else None
+        ego_xy = log.ego_translation[j, :2]
+        view, origin = layer.crop(ego_xy, (W, H))
+        draw = ImageDraw.Draw(view, "RGBA")
+        to_px = lambda xy, o=origin: [tuple(p) for p in (layer.to_px(xy) - o).tolist()]
+        rows = np.flatnonzero(log.valid[:, j])
+        status = ov.rows if ov else {}
+        rows = sorted(rows, key=lambda r: (r in status, status.get(r) == MISSED))  # outcomes on top
+        for r in rows:
+            c, yaw, sz = log.translation_city[r, j], float(log.yaw_city[r, j]), log.size[r, j]
+            if not (np.all(np.isfinite(c[:2])) and np.isfinite(yaw)):
+                continue
+            length, width = (max(float(v), 3 * layer.mpp) if np.isfinite(v) else 1.0 for v in sz[:2])
+            key = status.get(r) or ("ego" if is_ego[r] else "other")
+            corners = footprint(c, yaw, length, width)
+            _draw_box(draw, to_px, corners, key, 3 if key in (MISSED, "related") else 1,
+                      outline_only=key in (MISSED, "related"))
+            if key not in ("other", "ego"):
+                x, y = to_px(c[None, :2])[0]
+                draw.text((x + 6, y - 14), ov.ids[r], fill=COLORS[key + "_edge"], font=label_font)
+        for box, key in ov.boxes if ov else []:
+            corners = footprint(np.array([box.x, box.y]), box.yaw, box.length, box.width)
+            _draw_box(draw, to_px, corners, key, 3, outline_only=True)
+            x, y = to_px(np.array([[box.x, box.y]]))[0]
+            draw.text((x + 6, y - 14), f"#{box.track_id}", fill=COLORS[key + "_edge"], font=label_font)
+        draw.rectangle([0, 0, W, 20], fill=(255, 255, 255, 210))
+        draw.text((4, 3), f"t {(int(ts[j]) - t0) / 1e9:5.1f} / {t_end:.1f} s  {title}"[:90],
+                  fill=(0, 0, 0), font=clock_font)
+        canvas = Image.new("RGB", (W, H + STRIP_H), (255, 255, 255))
+        canvas.paste(view, (0, 0))
+        canvas.paste(strip, (0, H))
+        if k is not None:
+            x = 44 + (k + 0.5) * (W - 44) / n
+            ImageDraw.Draw(canvas).line([(x, H), (x, H + STRIP_H)], fill=(0, 0, 0), width=2)
+        yield np.asarray(canvas)
