@@ -172,6 +172,7 @@ class PairView:
     cameras: list[str] = field(default_factory=list)  # camera image files (relative to view/)
     camera_note: str = ""
     timeline: dict = field(default_factory=dict)      # timestamps where prediction / truth positive
+    video_frames: int = 0                             # frames of the animation (one per log timestamp)
     error: str | None = None
 
     @property
@@ -269,10 +270,10 @@ def render_log(log_dir: str, tracks: str | None, jobs: list[tuple[str, list, lis
         try:
             oc = pair_outcome(prediction, truth)
             title = "" if layer.has_map else "(no map)"
-            encode(frames(lg, oc, layer, anim, title), media / f"{name}.mp4", media / f"{name}.webp",
-                   anim.fps)
+            n = encode(frames(lg, oc, layer, anim, title), media / f"{name}.mp4",
+                       media / f"{name}.webp", anim.fps)
             cams, note = _camera_images(lg, prediction, cfg.camera_frames, media, name)
-            out[name] = {"cameras": cams, "camera_note": note}
+            out[name] = {"cameras": cams, "camera_note": note, "video_frames": n}
         except Exception as exc:  # noqa: BLE001 - one bad pair never stops the others
             out[name] = {"error": f"render failed: {type(exc).__name__}: {exc}"}
     return out
@@ -307,6 +308,7 @@ def render_pairs(record: RunRecord, views: list[PairView], view_dir: Path, cfg: 
             v = by_slug[name]
             v.error = info.get("error")
             v.cameras, v.camera_note = info.get("cameras", []), info.get("camera_note", "")
+            v.video_frames = info.get("video_frames", 0)
         bar.update(len(result))
 
     try:
