@@ -1,4 +1,4 @@
-"""``python -m scenmine.bench <subcommand> [options]``: dsl | scale."""
+"""``python -m scenmine.bench <subcommand> [options]``: dsl | scale | view."""
 from __future__ import annotations
 
 import importlib
@@ -8,6 +8,8 @@ SUBCOMMANDS = {
     "dsl": ("scenmine.bench.dsl", "the DSL program library on real logs: time, memory, agreement"),
     "scale": ("scenmine.bench.scale", "the execute stage on a RefAV-test-sized synthetic split: "
               "pairs/s, memory, projection"),
+    "view": ("scenmine.bench.view", "the scenario viewer: seconds to render one pair over its "
+             "whole log, one core"),
 }
 
 

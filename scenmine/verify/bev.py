@@ -68,12 +68,20 @@ def draw_map(draw: ImageDraw.ImageDraw, polys: MapPolygons, to_px, centre_xy: np
                 draw.polygon(to_px(poly), fill=COLORS.get(fill), outline=COLORS.get(outline))
 
 
+def footprints(center: np.ndarray, yaw: np.ndarray, length: np.ndarray, width: np.ndarray) -> np.ndarray:
+    """(N, 4, 2) corners of N boxes' footprints (front left, front right, rear right, rear left)."""
+    l, w = np.asarray(length, float) / 2.0, np.asarray(width, float) / 2.0
+    local = np.stack([np.stack([l, w], -1), np.stack([l, -w], -1), np.stack([-l, -w], -1),
+                      np.stack([-l, w], -1)], axis=1)                       # (N, 4, 2)
+    c, s = np.cos(yaw)[:, None], np.sin(yaw)[:, None]
+    x, y = local[..., 0], local[..., 1]
+    return np.stack([x * c - y * s, x * s + y * c], -1) + np.asarray(center)[:, None, :2]
+
+
 def footprint(center: np.ndarray, yaw: float, length: float, width: float) -> np.ndarray:
-    """(4, 2) corners of a box's footprint (front left, front right, rear right, rear left)."""
-    l, w = length / 2.0, width / 2.0
-    local = np.array([[l, w], [l, -w], [-l, -w], [-l, w]])
-    c, s = np.cos(yaw), np.sin(yaw)
-    return local @ np.array([[c, s], [-s, c]]) + center[:2]
+    """(4, 2) corners of one box's footprint (see ``footprints``)."""
+    return footprints(np.asarray(center)[None], np.array([yaw]), np.array([length]),
+                      np.array([width]))[0]
 
 
 def render_bev(log, j: int, referred: set[str], related: set[str], size: tuple[int, int],

@@ -13,7 +13,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from scenmine.data.logs import EGO_CATEGORY, LogData
-from scenmine.verify.bev import draw_map, footprint, map_polygons
+from scenmine.verify.bev import draw_map, footprint, footprints, map_polygons
 from scenmine.verify.style import COLORS, font
 
 from .outcome import MISSED, PREDICTED, TP, Box, PairOutcome
@@ -142,10 +142,28 @@ def timeline_strip(outcome: PairOutcome, width: int) -> Image.Image:
     return img
 
 
-def _draw_box(draw, to_px, corners: np.ndarray, key: str, width: int, outline_only: bool = False):
-    pts = to_px(corners)
-    fill = None if outline_only else COLORS[key]
-    draw.polygon(pts, fill=fill, outline=COLORS[key + "_edge"], width=width)
+class _Labels:
+    """Track-id labels rendered once each and stamped as bitmaps (text rendering is slow)."""
+
+    def __init__(self, size: int = 12):
+        self.font = font(size)
+        self.masks: dict[str, Image.Image] = {}
+
+    def draw(self, draw: ImageDraw.ImageDraw, xy: tuple[float, float], text: str, colour) -> None:
+        mask = self.masks.get(text)
+        if mask is None:
+            left, top, right, bottom = self.font.getbbox(text)
+            mask = Image.new("L", (right + 1, bottom + 1))
+            ImageDraw.Draw(mask).text((0, 0), text, fill=255, font=self.font)
+            self.masks[text] = mask
+        draw.bitmap((int(xy[0]) + 6, int(xy[1]) - 14), mask, fill=colour)
+
+
+def _draw_box(draw, pts: list, key: str, outline_only: bool) -> None:
+    if outline_only:
+        draw.polygon(pts, outline=COLORS[key + "_edge"], width=3)
+    else:
+        draw.polygon(pts, fill=COLORS[key], outline=COLORS[key + "_edge"])
 
 
 def frames(log: LogData, outcome: PairOutcome, layer: MapLayer, cfg: AnimationConfig,
@@ -154,46 +172,46 @@ def frames(log: LogData, outcome: PairOutcome, layer: MapLayer, cfg: AnimationCo
     W, H = cfg.size
     overlay = overlays(log, outcome)
     eval_ts = outcome.timestamps
-    strip = timeline_strip(outcome, W)
-    label_font, clock_font = font(12), font(14)
+    strip = np.asarray(timeline_strip(outcome, W))
+    labels, clock_font = _Labels(12), font(14)
     ts = log.timestamps.astype(np.int64)
     t0, t_end = int(ts[0]), (int(ts[-1]) - int(ts[0])) / 1e9
     is_ego = log.categories == EGO_CATEGORY
     n = max(1, len(outcome.frames))
+    reach = 0.75 * max(W, H) * layer.mpp + 10.0          # tracks farther from the ego are culled
+    min_side = 3 * layer.mpp
+    size = np.where(np.isfinite(log.size[..., :2]), np.maximum(log.size[..., :2], min_side), 1.0)
+    drawable = log.valid & np.all(np.isfinite(log.translation_city[..., :2]), -1) & np.isfinite(log.yaw_city)
     for j in range(len(ts)):
         k = int(np.argmin(np.abs(eval_ts - ts[j]))) if len(eval_ts) else None
         ov = overlay[k] if k is not None and abs(int(eval_ts[k]) - int(ts[j])) <= HOLD_S * 1e9 else None
         ego_xy = log.ego_translation[j, :2]
         view, origin = layer.crop(ego_xy, (W, H))
         draw = ImageDraw.Draw(view, "RGBA")
-        to_px = lambda xy, o=origin: [tuple(p) for p in (layer.to_px(xy) - o).tolist()]
-        rows = np.flatnonzero(log.valid[:, j])
         status = ov.rows if ov else {}
-        rows = sorted(rows, key=lambda r: (r in status, status.get(r) == MISSED))  # outcomes on top
-        for r in rows:
-            c, yaw, sz = log.translation_city[r, j], float(log.yaw_city[r, j]), log.size[r, j]
-            if not (np.all(np.isfinite(c[:2])) and np.isfinite(yaw)):
-                continue
-            length, width = (max(float(v), 3 * layer.mpp) if np.isfinite(v) else 1.0 for v in sz[:2])
+        rows = np.flatnonzero(drawable[:, j])
+        rows = rows[np.abs(log.translation_city[rows, j, :2] - ego_xy).max(axis=1) < reach]
+        rows = sorted(rows.tolist(), key=lambda r: (r in status, status.get(r) == MISSED))  # outcomes on top
+        corners = footprints(log.translation_city[rows, j, :2], log.yaw_city[rows, j],
+                             size[rows, j, 0], size[rows, j, 1])
+        pixels = layer.to_px(corners) - origin
+        centres = pixels.mean(axis=1).tolist()
+        for r, pts, centre in zip(rows, pixels.tolist(), centres):
             key = status.get(r) or ("ego" if is_ego[r] else "other")
-            corners = footprint(c, yaw, length, width)
-            _draw_box(draw, to_px, corners, key, 3 if key in (MISSED, "related") else 1,
-                      outline_only=key in (MISSED, "related"))
+            _draw_box(draw, [tuple(p) for p in pts], key, key in (MISSED, "related"))
             if key not in ("other", "ego"):
-                x, y = to_px(c[None, :2])[0]
-                draw.text((x + 6, y - 14), ov.ids[r], fill=COLORS[key + "_edge"], font=label_font)
+                labels.draw(draw, centre, ov.ids[r], COLORS[key + "_edge"])
         for box, key in ov.boxes if ov else []:
-            corners = footprint(np.array([box.x, box.y]), box.yaw, box.length, box.width)
-            _draw_box(draw, to_px, corners, key, 3, outline_only=True)
-            x, y = to_px(np.array([[box.x, box.y]]))[0]
-            draw.text((x + 6, y - 14), f"#{box.track_id}", fill=COLORS[key + "_edge"], font=label_font)
+            pts = layer.to_px(footprint(np.array([box.x, box.y]), box.yaw, box.length, box.width)) - origin
+            _draw_box(draw, [tuple(p) for p in pts.tolist()], key, True)
+            labels.draw(draw, tuple(pts.mean(axis=0)), f"#{box.track_id}", COLORS[key + "_edge"])
         draw.rectangle([0, 0, W, 20], fill=(255, 255, 255, 210))
         draw.text((4, 3), f"t {(int(ts[j]) - t0) / 1e9:5.1f} / {t_end:.1f} s  {title}"[:90],
                   fill=(0, 0, 0), font=clock_font)
-        canvas = Image.new("RGB", (W, H + STRIP_H), (255, 255, 255))
-        canvas.paste(view, (0, 0))
-        canvas.paste(strip, (0, H))
-        if k is not None:
-            x = 44 + (k + 0.5) * (W - 44) / n
-            ImageDraw.Draw(canvas).line([(x, H), (x, H + STRIP_H)], fill=(0, 0, 0), width=2)
-        yield np.asarray(canvas)
+        out = np.empty((H + STRIP_H, W, 3), np.uint8)
+        out[:H] = np.asarray(view)
+        out[H:] = strip
+        if k is not None:                     # the timeline cursor
+            x = int(44 + (k + 0.5) * (W - 44) / n)
+            out[H:, max(0, x - 1):x + 1] = 0
+        yield out

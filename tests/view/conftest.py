@@ -40,9 +40,8 @@ def _relabel(frames: list[dict], drop_one: bool, add_one: bool) -> list[dict]:
 @pytest.fixture(scope="session")
 def small_run(mini_root, tmp_path_factory):
     """(run folder, cfg, {name: (log_id, prompt)}) of a hand-made four-pair run."""
-    from tests.conftest import compose_cfg
-
     from scenmine.data.dataset import load_dataset
+    from tests.conftest import compose_cfg
 
     cfg = compose_cfg([f"dataset.root={mini_root.parent}", "tracking.enabled=false",
                        "output.progress=false"])
