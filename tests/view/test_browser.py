@@ -94,3 +94,94 @@ def test_gallery_filters_opens_a_pair_and_plays_its_video(browser, small_view):
         Image.open(SCREENSHOT).convert("RGB").quantize(256, method=Image.Quantize.MAXCOVERAGE,
                                                        dither=Image.Dither.NONE).save(SCREENSHOT, optimize=True)
     assert _console_errors(browser) == []
+
+
+RUN_ID = "0123456789abcdef0123456789abcdef"
+
+
+class _ArtifactServer:
+    """A stand-in for the MLflow UI's artifact view: a page that shows ``index.html`` as a blob:
+    document in an iframe sandboxed to scripts (as MLflow 3 does) and a ``/get-artifact``
+    endpoint that serves the run's files as attachments."""
+
+    def __init__(self, site: Path):
+        import http.server
+        import mimetypes
+        import threading
+        import urllib.parse
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def _send(self, body: bytes, ctype: str, extra: dict | None = None):
+                self.send_response(200)
+                self.send_header("Content-Type", ctype)
+                self.send_header("Content-Length", str(len(body)))
+                for k, val in (extra or {}).items():
+                    self.send_header(k, val)
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_GET(self):
+                url = urllib.parse.urlparse(self.path)
+                query = urllib.parse.parse_qs(url.query)
+                if url.path == "/":
+                    self._send(b"""<!doctype html><html><head><link rel="icon" href="data:,"></head>
+<body><iframe id="art" sandbox="allow-scripts" style="width:1000px;height:1200px"></iframe>
+<script>fetch("/index-source").then((r) => r.text()).then((t) => {
+document.getElementById("art").src = URL.createObjectURL(new Blob([t], {type: "text/html"}));});
+</script></body></html>""", "text/html")
+                elif url.path == "/index-source":
+                    self._send((site / "index.html").read_bytes(), "text/plain")
+                elif url.path == "/get-artifact" and query.get("run_uuid") == [RUN_ID]:
+                    rel = Path(query["path"][0]).relative_to("view")
+                    path = site / rel
+                    self._send(path.read_bytes(), mimetypes.guess_type(path.name)[0] or "application/octet-stream",
+                               {"Content-Disposition": f"attachment; filename={path.name}"})
+                else:
+                    self.send_error(404)
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def test_gallery_inside_mlflow_artifact_viewer(browser, small_view, tmp_path):
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from scenmine.view.pages import write_pages
+
+    index, v, views = small_view
+    site = tmp_path / "view"
+    write_pages(views, site, "test", RUN_ID)
+    (site / "media").symlink_to(index.parent / "media")
+    with _ArtifactServer(site) as server:
+        browser.get(server.url)
+        frame = WebDriverWait(browser, 10).until(
+            lambda d: d.execute_script("const f = document.getElementById('art'); "
+                                       "return f.src.startsWith('blob:') && f"))
+        browser.switch_to.frame(frame)
+        WebDriverWait(browser, 10).until(lambda d: d.find_elements("css selector", ".card"))
+        thumbs = [img.get_attribute("src") for img in browser.find_elements("css selector", ".card img")]
+        assert len(thumbs) == len(views)
+        assert all(t.startswith(f"{server.url}get-artifact?path=view%2Fmedia%2F") for t in thumbs)
+        browser.find_element("css selector", f'.card[data-slug="{v["exact"].slug}"]').click()
+        played = browser.execute_async_script("""
+            const done = arguments[arguments.length - 1], video = document.querySelector("#modal video.anim");
+            video.play().then(() => setTimeout(() => done({t: video.currentTime, src: video.currentSrc,
+                hidden: video.hidden, fallback: !document.querySelector("#modal img.fallback").hidden}), 700),
+                (e) => done({err: String(e)}));""")
+        assert "err" not in played and played["t"] > 0, played
+        assert played["src"].startswith(f"{server.url}get-artifact?path=view%2Fmedia%2F")
+        assert not played["hidden"] and not played["fallback"]
+        browser.switch_to.default_content()
+        assert _console_errors(browser) == []
