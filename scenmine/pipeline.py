@@ -136,6 +136,8 @@ def run(cfg: DictConfig, run_dir: str | Path) -> RunResult:
         if cfg.get("view") and cfg.view.get("enabled"):
             with timer("view"):
                 _render_view(cfg, run_dir, dataset, submission, tracker.run_id)
+            metrics["seconds.view"] = timer.seconds["seconds.view"]
+            tracker.log_metrics({"seconds.view": metrics["seconds.view"]})
         return RunResult(run_dir, metrics, programs, executions, failures, evaluation,
                          tracker.run_id, submission_path)
 

@@ -148,3 +148,19 @@ def test_view_is_logged_with_its_mlflow_run(small_view, tmp_path):
     assert "view/index.html" in names and "view/media" in names
     assert link in c.get_run(run_id).data.tags["mlflow.note.content"]
     assert link.endswith(f"/runs/{run_id}/artifactPath/view/index.html")
+
+
+@pytest.mark.slow
+def test_pipeline_run_renders_its_worst_pairs_when_enabled(mini_root, tmp_path, make_cfg):
+    from scenmine import pipeline, track
+
+    cfg = make_cfg([f"dataset.root={mini_root.parent}", f"tracking.dir={tmp_path / 'mlruns'}",
+                    "output.progress=false", "dataset.max_logs=2", "view.enabled=true",
+                    "view.worst=2", "view.size=[128,128]", "view.workers=1"])
+    result = pipeline.run(cfg, tmp_path / "out")
+    html = (result.run_dir / "view" / "index.html").read_text()
+    assert html.count('class="card"') == 2 and result.run_id in html
+    assert "seconds.view" in result.metrics
+    c = track.client(cfg.tracking)
+    assert "view/index.html" in {a.path for a in c.list_artifacts(result.run_id, "view")}
+    assert "artifactPath/view/index.html" in c.get_run(result.run_id).data.tags["mlflow.note.content"]
