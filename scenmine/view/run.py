@@ -13,6 +13,7 @@ import json
 import logging
 import math
 import os
+import re
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -191,7 +192,8 @@ class PairView:
 
 
 def slug(log_id: str, prompt: str) -> str:
-    return f"{log_id[:8]}-{content_hash('view', log_id, prompt)[:10]}"
+    """A file-name-safe id of a pair (the submission's keys are untrusted text)."""
+    return f"{re.sub(r'[^A-Za-z0-9]', '_', log_id[:8])}-{content_hash('view', log_id, prompt)[:10]}"
 
 
 def pair_views(record: RunRecord, prompt: str | None = None, log_id: str | None = None) -> list[PairView]:

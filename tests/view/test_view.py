@@ -164,3 +164,24 @@ def test_pipeline_run_renders_its_worst_pairs_when_enabled(mini_root, tmp_path, 
     c = track.client(cfg.tracking)
     assert "view/index.html" in {a.path for a in c.list_artifacts(result.run_id, "view")}
     assert "artifactPath/view/index.html" in c.get_run(result.run_id).data.tags["mlflow.note.content"]
+
+
+def test_camera_frames_with_projected_referred_boxes(av2_mini, tmp_path):
+    """A calibrated real log given camera images: the pair page gets camera frames."""
+    from PIL import Image
+
+    from scenmine.data.submission import build_frames
+    from scenmine.view.run import _camera_images
+    from tests.verify.test_render import _camera_log
+
+    log = _camera_log(tmp_path, av2_mini)
+    j = 78
+    ahead = [str(log.uuids[i]) for i in np.flatnonzero(log.valid[:, j])
+             if 5 < log.translation_ego[i, j, 0] < 60 and abs(log.translation_ego[i, j, 1]) < 0.5 * log.translation_ego[i, j, 0]]
+    frames_ = build_frames(log, {u: log.timestamps[j - 10:j + 10] for u in ahead}, {}, "p")
+    media = tmp_path / "media"
+    media.mkdir()
+    files, note = _camera_images(log, frames_, 2, media, "pair")
+    assert note == "" and len(files) == 2
+    img = np.asarray(Image.open(tmp_path / files[0]))
+    assert _colour_pixels(img, "referred", tol=40) > 20
