@@ -7,6 +7,7 @@ import tempfile
 from pathlib import Path
 
 from scenmine import track
+from scenmine.export import looks_like_run_id
 
 from .pages import ARTIFACT_DIR, write_pages
 from .run import PairView, RunRecord, ViewConfig, pair_views, render_pairs
@@ -58,7 +59,7 @@ def open_run(ref: str, tracking_cfg) -> RunRecord:
     path = Path(ref)
     if path.is_dir():
         return RunRecord.from_dir(path, track.find_run_by_dir(tracking_cfg, path))
-    if not (len(ref) == 32 and all(c in "0123456789abcdef" for c in ref)):
+    if not looks_like_run_id(ref):
         raise FileNotFoundError(f"--run {ref!r}: not a run folder nor an MLflow run id")
     try:
         run_dir = track.run_dir_of(tracking_cfg, ref)

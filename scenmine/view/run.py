@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 
 from scenmine.data.submission import REFERRED, RELATED, load_pkl
 from scenmine.store import content_hash
@@ -118,15 +118,8 @@ class RunRecord:
 
     @classmethod
     def from_dir(cls, run_dir: str | Path, run_id: str | None = None) -> RunRecord:
-        run_dir = Path(run_dir)
-        if not (run_dir / "submission.pkl").is_file():
-            raise FileNotFoundError(f"{run_dir}: no submission.pkl (is this a scenmine run folder?)")
-        cfg = None
-        for candidate in (run_dir / "config.yaml", run_dir / ".hydra" / "config.yaml"):
-            if candidate.is_file():
-                cfg = OmegaConf.load(candidate)
-                break
-        return cls(run_dir, cfg, run_id)
+        from scenmine.export import run_folder_config
+        return cls(Path(run_dir), run_folder_config(Path(run_dir)), run_id)
 
     @functools.cached_property
     def submission(self) -> dict:
