@@ -79,11 +79,11 @@ def small_run(mini_root, tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def small_view(small_run):
-    """The small run's view rendered once (256 px, one process): (index, pairs by name)."""
+    """The small run's view rendered once (256 px, two processes: one per log)."""
     from scenmine.view import RunRecord, ViewConfig, build_view
 
     run_dir, _, names = small_run
-    index, views = build_view(RunRecord.from_dir(run_dir), ViewConfig(worst=None, size=(256, 256), workers=1),
+    index, views = build_view(RunRecord.from_dir(run_dir), ViewConfig(worst=None, size=(256, 256), workers=2),
                               progress=False)
     by_key = {(v.log_id, v.prompt): v for v in views}
     return index, {name: by_key[key] for name, key in names.items()}, views

@@ -185,3 +185,49 @@ def test_camera_frames_with_projected_referred_boxes(av2_mini, tmp_path):
     assert note == "" and len(files) == 2
     img = np.asarray(Image.open(tmp_path / files[0]))
     assert _colour_pixels(img, "referred", tol=40) > 20
+
+
+def test_a_malformed_pair_fails_alone(small_run, tmp_path):
+    from scenmine.data.submission import load_pkl
+    from scenmine.view import RunRecord, ViewConfig, build_view
+
+    run_dir, _, names = small_run
+    record = RunRecord.from_dir(run_dir)
+    good = names["exact"]
+    frames_ = load_pkl(run_dir / "submission.pkl")[good]
+    record.__dict__["submission"] = {good: frames_, (good[0], "hostile"): [{"timestamp_ns": "../../x"}],
+                                     ("../../etc", "p"): frames_}
+    index, views = build_view(record, ViewConfig(worst=None, size=(128, 128), workers=1),
+                              progress=False, view_dir=tmp_path / "view")
+    errors = {(v.log_id, v.prompt): v.error for v in views}
+    assert errors[good] is None and errors[(good[0], "hostile")].startswith("cannot read the pair's frames")
+    assert "not in the run's dataset" in errors[("../../etc", "p")]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["view"]        # nothing written outside
+    assert index.read_text().count("not rendered</span>") == 2
+
+
+def test_cli_views_a_run_known_only_to_mlflow(small_run, tmp_path, monkeypatch, capsys):
+    from omegaconf import OmegaConf
+
+    from scenmine import track
+    from scenmine.view.__main__ import main
+
+    run_dir, _, names = small_run
+    tracking = OmegaConf.create({"uri": None, "dir": str(tmp_path / "mlruns"), "experiment": "t"})
+    with track.start_run(tracking) as tracker:
+        for name in ("submission.pkl", "per_prompt_metrics.csv", "programs", "review"):
+            tracker.log_artifact(run_dir / name, "programs" if name == "programs" else
+                                 "review" if name == "review" else None)
+        tracker.log_artifact(run_dir / ".hydra" / "config.yaml")
+        tracker.set_tags({"run_dir": str(tmp_path / "gone")})
+        run_id = tracker.run_id
+    monkeypatch.chdir(tmp_path)
+    log_id, prompt = names["exact"]
+    assert main(["--run", run_id, "--log", log_id, "--prompt", prompt, "--size", "128",
+                 "--tracking-dir", str(tmp_path / "mlruns"), "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    view = tmp_path / "outputs" / "view" / run_id / "view"
+    assert (view / "index.html").is_file() and f"in MLflow: run {run_id}" in out
+    assert "description = " in next(view.glob("pair-*.html")).read_text()       # the program
+    names_logged = {a.path for a in track.client(tracking).list_artifacts(run_id, "view")}
+    assert "view/index.html" in names_logged
