@@ -58,7 +58,8 @@ def open_run(ref: str, tracking_cfg) -> RunRecord:
     has its recorded files downloaded into ``outputs/view/<run id>``."""
     path = Path(ref)
     if path.is_dir():
-        return RunRecord.from_dir(path, track.find_run_by_dir(tracking_cfg, path))
+        known = tracking_cfg.get("enabled", True)
+        return RunRecord.from_dir(path, track.find_run_by_dir(tracking_cfg, path) if known else None)
     if not looks_like_run_id(ref):
         raise FileNotFoundError(f"--run {ref!r}: not a run folder nor an MLflow run id")
     try:
