@@ -33,6 +33,7 @@ def build_view(record: RunRecord, cfg: ViewConfig, prompt: str | None = None,
     views = select(views, cfg.worst)
     view_dir = view_dir or record.run_dir / ARTIFACT_DIR
     render_pairs(record, views, view_dir, cfg, progress)
+    _prune(view_dir, {v.slug for v in views})
     index = write_pages(views, view_dir, record.run_dir.name if record.run_id is None
                         else f"{record.run_id[:8]} ({record.run_dir.name})", record.run_id)
     failed = [v for v in views if v.error]
@@ -40,6 +41,15 @@ def build_view(record: RunRecord, cfg: ViewConfig, prompt: str | None = None,
         log.warning("view: pair (%s, %r) not rendered: %s", v.log_id, v.prompt, v.error)
     log.info("view: %d pairs rendered (%d failed): %s", len(views) - len(failed), len(failed), index)
     return index, views
+
+
+def _prune(view_dir: Path, slugs: set[str]) -> None:
+    """Remove the pages and media of pairs an earlier view showed and this one does not."""
+    pages = [(p, p.stem[len("pair-"):]) for p in view_dir.glob("pair-*.html")]
+    media = [(p, p.name.split(".")[0].split("-cam")[0]) for p in (view_dir / "media").glob("*")]
+    for path, slug_ in pages + media:
+        if slug_ not in slugs and path.is_file():
+            path.unlink()
 
 
 def log_to_mlflow(tracking_cfg, record: RunRecord, view_dir: Path) -> str | None:

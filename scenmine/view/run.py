@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import csv
 import functools
+import hashlib
 import json
 import logging
 import math
 import os
+import pickle
 import re
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -246,29 +248,56 @@ def _camera_images(log, prediction: list[dict], n: int, media: Path, name: str) 
     return files, "" if files else "no camera image near the predicted timestamps"
 
 
+RENDER_VERSION = 1      # bump when the drawing changes: cached renders are made again
+
+
+def _render_key(log_dir: str, tracks: str | None, prediction: list, truth: list | None,
+                cfg: ViewConfig) -> str:
+    """Content hash of everything a pair's files depend on (frames digested as pickles)."""
+    frames_digest = hashlib.sha256(pickle.dumps((prediction, truth), protocol=5)).hexdigest()
+    settings = {k: v for k, v in asdict(cfg).items() if k not in ("enabled", "worst", "workers")}
+    return content_hash("view", RENDER_VERSION, log_dir, tracks, settings, frames_digest)
+
+
+def _cached(media: Path, name: str, key: str) -> dict | None:
+    """The recorded outcome of an earlier render of the same inputs whose files still exist."""
+    try:
+        info = json.loads((media / f"{name}.json").read_text())
+    except (OSError, ValueError):
+        return None
+    files = [media / f"{name}.mp4", media / f"{name}.webp"] + [media.parent / c for c in info.get("cameras", [])]
+    return info if info.get("key") == key and all(f.is_file() for f in files) else None
+
+
 def render_log(log_dir: str, tracks: str | None, jobs: list[tuple[str, list, list | None]],
                cfg: ViewConfig, view_dir: str) -> dict[str, dict]:
     """Render the pairs of one log (``jobs``: (slug, predicted frames, true frames or None));
-    slug -> {"cameras", "camera_note"} or {"error"}. Runs in a worker process."""
+    slug -> {"cameras", "camera_note", "video_frames"} or {"error"}. Runs in a worker process;
+    a pair rendered before from the same inputs is reused (``media/<slug>.json``)."""
     from scenmine.data.logs import LogLoadError, load_log
 
     media = Path(view_dir) / "media"
     media.mkdir(parents=True, exist_ok=True)
+    keys = {name: _render_key(log_dir, tracks, p, t, cfg) for name, p, t in jobs}
+    out = {name: info for name, _, _ in jobs if (info := _cached(media, name, keys[name]))}
+    todo = [job for job in jobs if job[0] not in out]
+    if not todo:
+        return out
     try:
         lg = load_log(log_dir, tracks=tracks)
     except (LogLoadError, OSError, ValueError) as exc:
-        return {name: {"error": f"cannot load the log: {exc}"} for name, _, _ in jobs}
+        return {**out, **{name: {"error": f"cannot load the log: {exc}"} for name, _, _ in todo}}
     anim = cfg.animation
     layer = MapLayer(lg, anim)
-    out = {}
-    for name, prediction, truth in jobs:
+    for name, prediction, truth in todo:
         try:
             oc = pair_outcome(prediction, truth)
             title = "" if layer.has_map else "(no map)"
             n = encode(frames(lg, oc, layer, anim, title), media / f"{name}.mp4",
                        media / f"{name}.webp", anim.fps)
             cams, note = _camera_images(lg, prediction, cfg.camera_frames, media, name)
-            out[name] = {"cameras": cams, "camera_note": note, "video_frames": n}
+            out[name] = {"cameras": cams, "camera_note": note, "video_frames": n, "key": keys[name]}
+            (media / f"{name}.json").write_text(json.dumps(out[name]))
         except Exception as exc:  # noqa: BLE001 - one bad pair never stops the others
             out[name] = {"error": f"render failed: {type(exc).__name__}: {exc}"}
     return out

@@ -118,14 +118,16 @@ def test_real_log_with_calibration_but_no_images(av2_mini, tmp_path):
 
 
 def test_cli_renders_one_prompt_and_explains_bad_runs(small_run, tmp_path, capsys):
+    import shutil
+
     from scenmine.view.__main__ import main
 
-    run_dir, _, names = small_run
-    log_id, prompt = names["exact2"]
+    run_dir = shutil.copytree(small_run[0], tmp_path / "run", ignore=shutil.ignore_patterns("view"))
+    log_id, prompt = small_run[2]["exact2"]
     assert main(["--run", str(run_dir), "--prompt", prompt, "--log", log_id, "--size", "128",
                  "--no-mlflow", "--no-progress"]) == 0
     assert "1 pairs rendered" in capsys.readouterr().out
-    assert main(["--run", str(tmp_path), "--no-mlflow"]) == 2
+    assert main(["--run", str(tmp_path / "run" / "programs"), "--no-mlflow"]) == 2
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "no submission.pkl" in err
     assert main(["--run", str(run_dir), "--prompt", "no such prompt", "--no-mlflow"]) == 2
@@ -231,3 +233,23 @@ def test_cli_views_a_run_known_only_to_mlflow(small_run, tmp_path, monkeypatch, 
     assert "description = " in next(view.glob("pair-*.html")).read_text()       # the program
     names_logged = {a.path for a in track.client(tracking).list_artifacts(run_id, "view")}
     assert "view/index.html" in names_logged
+
+
+def test_rendering_again_reuses_unchanged_pairs_and_prunes_the_rest(small_run, small_view, monkeypatch,
+                                                                    tmp_path):
+    import shutil
+
+    from scenmine.view import RunRecord, ViewConfig, build_view, run
+
+    _, _, views = small_view
+    run_dir = shutil.copytree(small_run[0], tmp_path / "run", symlinks=True)   # with its view/
+    cfg = ViewConfig(worst=None, size=(256, 256), workers=1)
+    monkeypatch.setattr(run, "MapLayer", lambda *a: (_ for _ in ()).throw(AssertionError("re-rendered")))
+    index, again = build_view(RunRecord.from_dir(run_dir), cfg, progress=False)
+    assert not [p.error for p in again if p.error]
+    assert [p.video_frames for p in again] == [p.video_frames for p in views]
+    monkeypatch.undo()
+    log_id, prompt = small_run[2]["exact"]
+    _, one = build_view(RunRecord.from_dir(run_dir), cfg, prompt=prompt, log_id=log_id, progress=False)
+    assert sorted(p.name for p in index.parent.glob("pair-*.html")) == [f"pair-{one[0].slug}.html"]
+    assert {p.name.split(".")[0] for p in (index.parent / "media").iterdir()} == {one[0].slug}
