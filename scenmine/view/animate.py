@@ -199,6 +199,8 @@ def frames(log: LogData, outcome: PairOutcome, layer: MapLayer, cfg: AnimationCo
         for r, pts, centre in zip(rows, pixels.tolist(), centres):
             key = status.get(r) or ("ego" if is_ego[r] else "other")
             _draw_box(draw, [tuple(p) for p in pts], key, key in (MISSED, "related"))
+            nose = ((pts[0][0] + pts[1][0]) / 2, (pts[0][1] + pts[1][1]) / 2)   # heading tick
+            draw.line([tuple(centre), nose], fill=COLORS[key + "_edge"], width=1)
             if key not in ("other", "ego"):
                 labels.draw(draw, centre, ov.ids[r], COLORS[key + "_edge"])
         for box, key in ov.boxes if ov else []:

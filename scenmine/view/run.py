@@ -248,7 +248,7 @@ def _camera_images(log, prediction: list[dict], n: int, media: Path, name: str) 
     return files, "" if files else "no camera image near the predicted timestamps"
 
 
-RENDER_VERSION = 1      # bump when the drawing changes: cached renders are made again
+RENDER_VERSION = 2      # bump when the drawing changes: cached renders are made again
 
 
 def _render_key(log_dir: str, tracks: str | None, prediction: list, truth: list | None,
