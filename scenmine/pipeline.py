@@ -76,6 +76,8 @@ def skipped_stages(cfg, dataset) -> dict[str, str]:
         skipped["review"] = "reviewer=none"
     if cfg.verifier.name == "none":
         skipped["verify"] = "verifier=none"
+    if not cfg.view.enabled:
+        skipped["view"] = "view.enabled=false"
     if dataset.ground_truth is None:
         skipped["evaluate"] = "no ground truth: only the submission is written"
     return skipped
@@ -133,7 +135,7 @@ def run(cfg: DictConfig, run_dir: str | Path) -> RunResult:
         tracker.log_metrics(metrics)
         results.log_artifacts(tracker, run_dir, dataset, programs, executions, submission, failures,
                               evaluation)
-        if cfg.get("view") and cfg.view.get("enabled"):
+        if cfg.view.enabled:
             with timer("view"):
                 _render_view(cfg, run_dir, dataset, submission, tracker.run_id)
             metrics["seconds.view"] = timer.seconds["seconds.view"]

@@ -55,7 +55,8 @@ def main(argv: list[str] | None = None) -> int:
     from scenmine.data.logs import _load_cached, load_log
     from scenmine.data.submission import load_pkl
     from scenmine.verify import bev
-    from scenmine.view.animate import AnimationConfig, MapLayer, frames
+    from scenmine.view import ViewConfig
+    from scenmine.view.animate import MapLayer, frames
     from scenmine.view.encode import encode
     from scenmine.view.outcome import pair_outcome
 
@@ -67,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     if not pairs:
         print(f"bench view: no pair of {gt_path} has its log in {args.logs}")
         return 2
-    anim = AnimationConfig((args.size - args.size % 2,) * 2)
+    anim = ViewConfig.defaults(size=[args.size - args.size % 2] * 2).animation
     encode(iter([__import__("numpy").zeros((64, 64, 3), "uint8")] * 2),
            Path(tempfile.gettempdir()) / "warm.mp4", Path(tempfile.gettempdir()) / "warm.webp")
     print(f"{'log':10s} {'prompt':32s} {'frames':>6s} {'log s':>6s} {'map s':>6s} {'draw s':>6s} "

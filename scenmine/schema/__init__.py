@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import difflib
 
-from . import dataset, execute, generate, llm, review, screening, tune, verify, vlm
+from . import dataset, execute, generate, llm, review, screening, tune, verify, view, vlm
 from .core import ConfigError, Group, check_group, check_node, declared, key, plain
 from .root import Root
 
@@ -33,6 +33,7 @@ GROUPS: dict[str, Group] = {
     "vlm": vlm.SCHEMA,
     "verifier": verify.SCHEMA,
     "tune": tune.SCHEMA,
+    "view": view.SCHEMA,
 }
 OUTSIDE = ("hydra",)  # present when a test composes with return_hydra_config=True
 

@@ -26,8 +26,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--worst", type=int, default=None,
                         help="only the N worst pairs (default: every chosen pair)")
     parser.add_argument("--workers", type=int, default=None, help="processes (default: one per core)")
-    parser.add_argument("--size", type=int, default=512, help="width and height of the map view, px")
-    parser.add_argument("--range-m", type=float, default=40.0, help="half-width of the view, metres")
+    parser.add_argument("--size", type=int, help="width and height of the map view, px "
+                        "(default: view.size of conf/view/default.yaml)")
+    parser.add_argument("--range-m", type=float, help="half-width of the view, metres (default: view.range_m)")
     parser.add_argument("--no-mlflow", action="store_true", help="do not log the view with the run")
     parser.add_argument("--no-progress", action="store_true")
     parser.add_argument("--tracking-dir", default="mlruns", help="local MLflow store (default mlruns)")
@@ -36,8 +37,9 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     tracking = OmegaConf.create({"uri": args.tracking_uri, "dir": args.tracking_dir,
                                  "enabled": not args.no_mlflow})
-    cfg = ViewConfig(worst=args.worst, size=(args.size - args.size % 2,) * 2,
-                     range_m=args.range_m, workers=args.workers)
+    given = {"worst": args.worst, "workers": args.workers, "range_m": args.range_m,
+             "size": None if args.size is None else [args.size - args.size % 2] * 2}
+    cfg = ViewConfig.defaults(**{k: v for k, v in given.items() if v is not None or k == "worst"})
     try:
         record = open_run(args.run, tracking)
         index, views = build_view(record, cfg, args.prompt, args.log_id, not args.no_progress)

@@ -25,11 +25,11 @@ HOLD_S = 0.3            # an evaluation frame's outcome colours the 10 Hz frames
 
 @dataclass
 class AnimationConfig:
-    """How the animation is drawn (``view`` config node)."""
+    """How the animation is drawn (from the ``view`` config node: ``ViewConfig.animation``)."""
 
-    size: tuple[int, int] = (512, 512)   # (W, H) of the map part, pixels (even numbers)
-    range_m: float = 40.0                # half-width of the view around the ego, metres
-    fps: int = 10
+    size: tuple[int, int]     # (W, H) of the map part, pixels (even numbers)
+    range_m: float            # half-width of the view around the ego, metres
+    fps: int
 
     @property
     def metres_per_px(self) -> float:

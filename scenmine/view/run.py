@@ -36,22 +36,30 @@ PROMPT_METRICS = ("hota_temporal", "hota_track", "ts_ba", "log_ba")
 
 @dataclass
 class ViewConfig:
-    """The ``view`` config node (conf/view/default.yaml)."""
+    """The ``view`` config node; its defaults live in conf/view/default.yaml (``defaults()``)."""
 
-    enabled: bool = False          # render the worst pairs at the end of a pipeline run
-    worst: int | None = 12         # how many pairs (worst first); None: all
-    size: tuple[int, int] = (512, 512)
-    range_m: float = 40.0
-    fps: int = 10
-    camera_frames: int = 4         # camera images per pair where the log has images
-    workers: int | None = None     # processes across logs (None: one per core)
+    enabled: bool                  # render the worst pairs at the end of a pipeline run
+    worst: int | None              # how many pairs (worst first); None: all
+    size: tuple[int, int]          # map view (W, H), pixels
+    range_m: float                 # half-width of the view around the ego, metres
+    fps: int
+    camera_frames: int             # camera images per pair where the log has images
+    workers: int | None            # processes across logs (None: one per core)
 
     @classmethod
     def from_cfg(cls, cfg) -> ViewConfig:
-        d = {k: cfg[k] for k in cls.__dataclass_fields__ if cfg is not None and k in cfg}
-        if d.get("size") is not None:
-            d["size"] = tuple(int(v) for v in d["size"])
+        d = {k: cfg[k] for k in cls.__dataclass_fields__}
+        d["size"] = tuple(int(v) for v in d["size"])
         return cls(**d)
+
+    @classmethod
+    def defaults(cls, **overrides) -> ViewConfig:
+        """conf/view/default.yaml with ``overrides`` (for callers without a composed config)."""
+        from omegaconf import OmegaConf
+
+        from scenmine.resources import CONF_DIR
+        node = OmegaConf.to_container(OmegaConf.load(CONF_DIR / "view" / "default.yaml"))
+        return cls.from_cfg({**node, **overrides})
 
     @property
     def animation(self) -> AnimationConfig:

@@ -83,7 +83,7 @@ def small_view(small_run):
     from scenmine.view import RunRecord, ViewConfig, build_view
 
     run_dir, _, names = small_run
-    index, views = build_view(RunRecord.from_dir(run_dir), ViewConfig(worst=None, size=(256, 256), workers=2),
+    index, views = build_view(RunRecord.from_dir(run_dir), ViewConfig.defaults(worst=None, size=(256, 256), workers=2),
                               progress=False)
     by_key = {(v.log_id, v.prompt): v for v in views}
     return index, {name: by_key[key] for name, key in names.items()}, views

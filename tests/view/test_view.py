@@ -57,7 +57,7 @@ def test_animation_colours_outcomes_and_covers_the_whole_log(small_run):
     key = names["fp_and_miss"]
     log = load_log(ds.logs[key[0]])
     oc = pair_outcome(load_pkl(run_dir / "submission.pkl")[key], ds.ground_truth[key])
-    anim = AnimationConfig((200, 200), 40.0)
+    anim = AnimationConfig((200, 200), 40.0, 10)
     video = list(frames(log, oc, MapLayer(log, anim), anim))
     assert len(video) == len(log.timestamps) and video[0].shape == (200 + STRIP_H, 200, 3)
     maps = [f[20:200] for f in video]                    # below the clock, above the timeline
@@ -82,7 +82,7 @@ def test_map_is_rasterised_once_per_log(small_run, tmp_path, monkeypatch):
     keys = [names["exact"], names["fp_and_miss"]]
     assert keys[0][0] == keys[1][0]
     jobs = [(f"p{i}", sub[k], ds.ground_truth[k]) for i, k in enumerate(keys)]
-    out = render_log(str(ds.logs[keys[0][0]]), None, jobs, ViewConfig(size=(128, 128)), str(tmp_path))
+    out = render_log(str(ds.logs[keys[0][0]]), None, jobs, ViewConfig.defaults(size=(128, 128)), str(tmp_path))
     assert calls == [1]
     assert all("error" not in r for r in out.values())
 
@@ -199,7 +199,7 @@ def test_a_malformed_pair_fails_alone(small_run, tmp_path):
     frames_ = load_pkl(run_dir / "submission.pkl")[good]
     record.__dict__["submission"] = {good: frames_, (good[0], "hostile"): [{"timestamp_ns": "../../x"}],
                                      ("../../etc", "p"): frames_}
-    index, views = build_view(record, ViewConfig(worst=None, size=(128, 128), workers=1),
+    index, views = build_view(record, ViewConfig.defaults(worst=None, size=(128, 128), workers=1),
                               progress=False, view_dir=tmp_path / "view")
     errors = {(v.log_id, v.prompt): v.error for v in views}
     assert errors[good] is None and errors[(good[0], "hostile")].startswith("cannot read the pair's frames")
@@ -243,7 +243,7 @@ def test_rendering_again_reuses_unchanged_pairs_and_prunes_the_rest(small_run, s
 
     _, _, views = small_view
     run_dir = shutil.copytree(small_run[0], tmp_path / "run", symlinks=True)   # with its view/
-    cfg = ViewConfig(worst=None, size=(256, 256), workers=1)
+    cfg = ViewConfig.defaults(worst=None, size=(256, 256), workers=1)
     monkeypatch.setattr(run, "MapLayer", lambda *a: (_ for _ in ()).throw(AssertionError("re-rendered")))
     index, again = build_view(RunRecord.from_dir(run_dir), cfg, progress=False)
     assert not [p.error for p in again if p.error]
