@@ -66,26 +66,33 @@ class RunSubmission:
 
 # -- reading a run ---------------------------------------------------------------------------
 
-def _looks_like_run_id(ref: str) -> bool:
+def looks_like_run_id(ref: str) -> bool:
+    """Whether ``ref`` has the shape of an MLflow run id (32 lowercase hex digits)."""
     return len(ref) == 32 and all(c in "0123456789abcdef" for c in ref)
+
+
+def run_folder_config(path: Path) -> DictConfig | None:
+    """The config a run folder was made with (``config.yaml`` or ``.hydra/config.yaml``);
+    FileNotFoundError unless the folder holds a ``submission.pkl``."""
+    if not (path / "submission.pkl").is_file():
+        raise FileNotFoundError(f"{path}: no submission.pkl (is this a scenmine run folder?)")
+    for candidate in (path / "config.yaml", path / ".hydra" / "config.yaml"):
+        if candidate.is_file():
+            cfg = OmegaConf.load(candidate)
+            if cfg.get("rerun"):
+                raise ValueError(f"{path} was a +rerun (its folder's config is not the run's): "
+                                 "give its MLflow run id instead")
+            return cfg
+    return None
 
 
 def load_run(ref: str, tracking_cfg=None) -> RunSubmission:
     """Submission and config of a run folder (outputs/runs/...) or an MLflow run id."""
     path = Path(ref)
     if path.is_dir():
-        sub = path / "submission.pkl"
-        if not sub.is_file():
-            raise FileNotFoundError(f"{path}: no submission.pkl (is this a scenmine run folder?)")
-        cfg = None
-        for candidate in (path / "config.yaml", path / ".hydra" / "config.yaml"):
-            if candidate.is_file():
-                cfg = OmegaConf.load(candidate)
-                break
-        if cfg is not None and cfg.get("rerun"):
-            raise ValueError(f"{path} was a +rerun: export it by its MLflow run id instead")
-        return RunSubmission(str(path), load_pkl(sub), cfg)
-    if not _looks_like_run_id(ref):
+        cfg = run_folder_config(path)
+        return RunSubmission(str(path), load_pkl(path / "submission.pkl"), cfg)
+    if not looks_like_run_id(ref):
         raise FileNotFoundError(f"--run {ref!r}: not a run folder nor an MLflow run id")
     from scenmine import track
     tracking_cfg = tracking_cfg or OmegaConf.create({"uri": None, "dir": "mlruns"})

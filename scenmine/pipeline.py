@@ -78,6 +78,8 @@ def skipped_stages(cfg, dataset) -> dict[str, str]:
         skipped["review"] = "reviewer=none"
     if not build_verifier(cfg.verifier).enabled:
         skipped["verify"] = "verifier=none"
+    if not cfg.view.enabled:
+        skipped["view"] = "view.enabled=false"
     if dataset.ground_truth is None:
         skipped["evaluate"] = "no ground truth: only the submission is written"
     return skipped
@@ -142,5 +144,25 @@ def run(cfg: DictConfig, run_dir: str | Path) -> RunResult:
         tracker.log_metrics(metrics)
         results.log_artifacts(tracker, run_dir, dataset, programs, executions, submission, failures,
                               evaluation)
+        if cfg.view.enabled:
+            with timer("view"):
+                _render_view(cfg, run_dir, dataset, submission, tracker.run_id)
+            metrics["seconds.view"] = timer.seconds["seconds.view"]
+            tracker.log_metrics({"seconds.view": metrics["seconds.view"]})
         return RunResult(run_dir, metrics, programs, executions, failures, evaluation,
                          tracker.run_id, submission_path)
+
+
+def _render_view(cfg: DictConfig, run_dir: Path, dataset, submission: dict, run_id: str | None):
+    """``view.enabled``: the worst pairs rendered into ``run_dir/view`` and logged with the run;
+    a failure here is reported and leaves the finished run as it is."""
+    from scenmine.view import RunRecord, ViewConfig, build_view, log_to_mlflow
+
+    record = RunRecord(run_dir, cfg, run_id, _submission=submission)
+    record.__dict__["dataset"] = dataset      # already loaded (cached_property slot)
+    try:
+        index, _ = build_view(record, ViewConfig.from_cfg(cfg.view),
+                              progress=cfg.output.get("progress", True))
+        log_to_mlflow(cfg.tracking, record, index.parent)
+    except Exception as exc:  # noqa: BLE001 - the run's results are already written and logged
+        log.warning("view: not rendered: %s: %s", type(exc).__name__, exc)

@@ -284,3 +284,39 @@ def close_abandoned(tracker: Tracker, *run_dirs: str | Path | None) -> list[str]
         logging.getLogger("scenmine").info("closed abandoned MLflow run(s) %s as KILLED",
                                            ", ".join(closed))
     return closed
+
+
+def run_dir_of(tracking_cfg, run_id: str) -> Path | None:
+    """The local folder a run was written to (its ``run_dir`` tag), if it still exists."""
+    path = client(tracking_cfg).get_run(run_id).data.tags.get("run_dir")
+    return Path(path) if path and Path(path).is_dir() else None
+
+
+def find_run_by_dir(tracking_cfg, run_dir: str | Path) -> str | None:
+    """The id of the run whose ``run_dir`` tag is ``run_dir`` (None when none or no store)."""
+    try:
+        c = client(tracking_cfg)
+        ids = [e.experiment_id for e in c.search_experiments()]
+        quoted = str(Path(run_dir).resolve()).replace("'", "\\'")
+        runs = c.search_runs(ids, filter_string=f"tags.run_dir = '{quoted}'", max_results=1,
+                             order_by=["attributes.start_time DESC"]) if ids else []
+    except Exception:  # noqa: BLE001 - no store, unreadable store: the view is just not logged
+        return None
+    return runs[0].info.run_id if runs else None
+
+
+def log_page(tracking_cfg, run_id: str, local_dir: str | Path, artifact_path: str,
+             title: str) -> str:
+    """Log a static site folder as artifacts of run ``run_id`` and link its ``index.html`` from
+    the run's description (the run page of the MLflow UI); the link's UI route."""
+    c = client(tracking_cfg)
+    c.log_artifacts(run_id, str(local_dir), artifact_path)
+    run = c.get_run(run_id)
+    link = (f"#/experiments/{run.info.experiment_id}/runs/{run_id}/artifactPath/"
+            f"{artifact_path}/index.html")
+    note = run.data.tags.get("mlflow.note.content", "")
+    line = f"[{title}]({link})"
+    if line not in note:
+        c.set_tag(run_id, "mlflow.note.content", f"{note}\n\n{line}".strip())
+    c.set_tag(run_id, f"scenmine.{artifact_path}", f"{artifact_path}/index.html")
+    return link

@@ -1,4 +1,4 @@
-"""``python -m scenmine.bench <subcommand> [options]``: dsl | coverage | atoms | scale | convert | tracks."""
+"""``python -m scenmine.bench <subcommand> [options]``: dsl | coverage | atoms | scale | convert | tracks | view."""
 from __future__ import annotations
 
 import importlib
@@ -16,6 +16,8 @@ SUBCOMMANDS = {
                 "memory, projection to the 5 GB train file"),
     "tracks": ("scenmine.bench.tracks", "track refinement on noisy tracker-like tracks of the real "
                "logs: HOTA-Temporal recovered, time per log"),
+    "view": ("scenmine.bench.view", "the scenario viewer: seconds to render one pair over its "
+             "whole log, one core"),
 }
 
 

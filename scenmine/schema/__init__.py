@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import difflib
 
-from . import dataset, execute, generate, llm, review, screening, tracks, tune, verify, vlm
+from . import dataset, execute, generate, llm, review, screening, tracks, tune, verify, view, vlm
 from .core import ConfigError, Group, check_group, check_node, declared, key, plain
 from .root import Root
 
@@ -34,6 +34,7 @@ GROUPS: dict[str, Group] = {
     "verifier": verify.SCHEMA,
     "tune": tune.SCHEMA,
     "tracks": tracks.SCHEMA,
+    "view": view.SCHEMA,
 }
 OUTSIDE = ("hydra",)  # present when a test composes with return_hydra_config=True
 

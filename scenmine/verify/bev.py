@@ -53,11 +53,35 @@ def map_polygons(log) -> MapPolygons | None:
     return _CACHE[key]
 
 
-def _rect(center: np.ndarray, yaw: float, length: float, width: float) -> np.ndarray:
-    l, w = length / 2.0, width / 2.0
-    local = np.array([[l, w], [l, -w], [-l, -w], [-l, w]])
-    c, s = np.cos(yaw), np.sin(yaw)
-    return local @ np.array([[c, s], [-s, c]]) + center[:2]
+# What the map layer draws, bottom up: (MapPolygons field, fill colour key, outline colour key).
+MAP_LAYERS = (("drivable", "drivable", None), ("lanes", None, "lane"),
+              ("crosswalks", "crosswalk", "crosswalk_edge"))
+
+
+def draw_map(draw: ImageDraw.ImageDraw, polys: MapPolygons, to_px, centre_xy: np.ndarray,
+             radius: float) -> None:
+    """Draw the map polygons within ``radius`` m of ``centre_xy`` (city frame); ``to_px`` maps
+    (N, 2) city points to a list of pixel tuples."""
+    for kind, fill, outline in MAP_LAYERS:
+        for poly in polys.near(kind, centre_xy, radius):
+            if len(poly) >= 3:
+                draw.polygon(to_px(poly), fill=COLORS.get(fill), outline=COLORS.get(outline))
+
+
+def footprints(center: np.ndarray, yaw: np.ndarray, length: np.ndarray, width: np.ndarray) -> np.ndarray:
+    """(N, 4, 2) corners of N boxes' footprints (front left, front right, rear right, rear left)."""
+    l, w = np.asarray(length, float) / 2.0, np.asarray(width, float) / 2.0
+    local = np.stack([np.stack([l, w], -1), np.stack([l, -w], -1), np.stack([-l, -w], -1),
+                      np.stack([-l, w], -1)], axis=1)                       # (N, 4, 2)
+    c, s = np.cos(yaw)[:, None], np.sin(yaw)[:, None]
+    x, y = local[..., 0], local[..., 1]
+    return np.stack([x * c - y * s, x * s + y * c], -1) + np.asarray(center)[:, None, :2]
+
+
+def footprint(center: np.ndarray, yaw: float, length: float, width: float) -> np.ndarray:
+    """(4, 2) corners of one box's footprint (see ``footprints``)."""
+    return footprints(np.asarray(center)[None], np.array([yaw]), np.array([length]),
+                      np.array([width]))[0]
 
 
 def render_bev(log, j: int, referred: set[str], related: set[str], size: tuple[int, int],
@@ -89,12 +113,7 @@ def render_bev(log, j: int, referred: set[str], related: set[str], size: tuple[i
     if polys is not None:
         radius = range_m * 1.5 + float(np.hypot(cx, cy))
         to_ego = lambda p: (np.c_[p, np.zeros(len(p))] - t) @ R
-        for kind, fill, outline in (("drivable", COLORS["drivable"], None),
-                                    ("lanes", None, COLORS["lane"]),
-                                    ("crosswalks", COLORS["crosswalk"], COLORS["crosswalk_edge"])):
-            for poly in polys.near(kind, t[:2], radius):
-                if len(poly) >= 3:
-                    draw.polygon(px(to_ego(poly)), fill=fill, outline=outline)
+        draw_map(draw, polys, lambda p: px(to_ego(p)), t[:2], radius)
     line_w = max(1, round(min(W, H) / 256))
     min_px = 4.0
     valid = log.valid[:, j]
@@ -109,7 +128,7 @@ def render_bev(log, j: int, referred: set[str], related: set[str], size: tuple[i
             continue
         length, width = (float(v) if np.isfinite(v) else 1.0 for v in sz[:2])
         length, width = max(length, min_px / scale), max(width, min_px / scale)  # stay visible
-        draw.polygon(px(_rect(c, yaw, length, width)), fill=COLORS[key], outline=COLORS[key + "_edge"])
+        draw.polygon(px(footprint(c, yaw, length, width)), fill=COLORS[key], outline=COLORS[key + "_edge"])
         nose = c[:2] + np.array([np.cos(yaw), np.sin(yaw)]) * length / 2
         draw.line(px(np.stack([c[:2], nose])), fill=COLORS[key + "_edge"], width=line_w)
     if title:

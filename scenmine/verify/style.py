@@ -19,6 +19,15 @@ COLORS = {
     "related_edge": (0, 40, 160),
     "ego": (230, 30, 30),
     "ego_edge": (120, 0, 0),
+    # the scenario viewer's outcomes against the ground truth (scenmine/view)
+    "tp": (0, 190, 60),
+    "tp_edge": (0, 100, 20),
+    "fp": (255, 140, 0),
+    "fp_edge": (170, 80, 0),
+    "missed": (200, 0, 200),
+    "missed_edge": (200, 0, 200),
+    "predicted": (0, 190, 60),
+    "predicted_edge": (0, 100, 20),
 }
 
 
