@@ -5,7 +5,6 @@
 """
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Literal
 
 import numpy as np
@@ -49,7 +48,7 @@ NAMESPACE: dict = {
     "at_stop_sign": at_stop_sign, "in_drivable_area": in_drivable_area, "on_road": on_road,
     "scenario_and": scenario_and, "scenario_or": scenario_or, "scenario_not": scenario_not,
     "reverse_relationship": reverse_relationship, "output_scenario": output_scenario,
-    "np": np, "Path": Path, "Literal": Literal,
+    "np": np, "Literal": Literal,
 }
 
 try:  # the relational functions live in their own module (may be absent while in progress)
@@ -75,5 +74,5 @@ CATEGORIES = ("ANIMAL", "ARTICULATED_BUS", "BICYCLE", "BICYCLIST", "BOLLARD", "B
               "WHEELED_DEVICE", "WHEELED_RIDER", "EGO_VEHICLE", "ANY", "VEHICLE")
 
 __all__ = ["NAMESPACE", "MISSING", "CATEGORIES", "LogContext", "get_context", "capture", "output_scenario",
-           "post_process"] + [n for n in NAMESPACE if n not in ("np", "Path", "Literal")]
+           "post_process"] + [n for n in NAMESPACE if n not in ("np", "Literal")]
 globals().update({n: NAMESPACE[n] for n in NAMESPACE if n not in globals()})
