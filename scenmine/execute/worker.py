@@ -9,6 +9,7 @@ data-only channel (scenmine.execute.channel): JSON and fixed-dtype arrays, never
 """
 from __future__ import annotations
 
+import functools
 import json
 import signal
 import sys
@@ -235,6 +236,7 @@ def main(conn, settings: dict) -> None:
         except (EOFError, OSError, KeyboardInterrupt, ValueError):
             return
         seq = request.get("seq")
+        started = channel.encode({"started": seq})
         try:
             if missing:  # never run a program without the layers the run requires
                 reply = {"ok": False, "error": "isolation: missing " + "; ".join(missing),
@@ -246,7 +248,7 @@ def main(conn, settings: dict) -> None:
                     current = request["log_dir"]
                 reply = run_one(request["log_dir"], request["code"], request["description"],
                                 float(request["timeout_s"]), request.get("options") or {},
-                                on_start=lambda: conn.send_bytes(channel.encode({"started": seq})),
+                                on_start=functools.partial(conn.send_bytes, started),
                                 checked=checked)
             message = channel.encode({**reply, "seq": seq})
             if len(message) > max_bytes:
