@@ -158,6 +158,9 @@ def apply_landlock(paths: Iterable[str]) -> None:
     """Handle every file-system right; grant only reading beneath ``paths``."""
     import landlock
 
+    threads = len(os.listdir("/proc/self/task")) if os.path.isdir("/proc/self/task") else 1
+    if threads > 1:  # landlock binds the calling thread (and the threads it starts) only
+        raise RuntimeError(f"{threads} threads already running")
     handled = landlock.FSAccess.all()
     ruleset = landlock.Ruleset(restrict_rules=handled)
     read_dir = landlock.FSAccess.READ_FILE | landlock.FSAccess.READ_DIR
@@ -217,6 +220,7 @@ def apply_seccomp() -> None:
 
     deny = sc.ERRNO(errno.EPERM)
     flt = sc.SyscallFilter(defaction=sc.ALLOW)
+    flt.set_attr(sc.Attr.CTL_TSYNC, 1)  # every thread of the process, not only this one
     for name in DENIED_SYSCALLS:
         try:
             flt.add_rule(deny, name)

@@ -113,6 +113,17 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def _context():
+    """Workers fork from a fork server that has imported the DSL once (a fresh worker is
+    ready in a fraction of a second, so replacing one after each failed program is cheap);
+    spawn where there is no fork server (not Linux)."""
+    if "forkserver" not in mp.get_all_start_methods():
+        return mp.get_context("spawn")
+    ctx = mp.get_context("forkserver")
+    ctx.set_forkserver_preload(["scenmine.execute.worker", *worker.PRELOAD])
+    return ctx
+
+
 class WorkerProcess:
     """A sandbox process driven over the data-only channel; replaced after a hard timeout,
     a crash, a malformed reply or a failed program.
@@ -145,7 +156,7 @@ class WorkerProcess:
     def _start(self) -> None:
         if self.cancelled:
             raise Cancelled()
-        ctx = mp.get_context("spawn")
+        ctx = _context()
         self.conn, child = ctx.Pipe()
         self.proc = ctx.Process(target=worker.main, args=(child, self.settings), daemon=True)
         with _SPAWN_LOCK:  # one thread per sandbox: no BLAS thread pools (CPU, address space)

@@ -194,18 +194,20 @@ def forget_logs() -> None:
         pass
 
 
-def _preload() -> None:
-    """Import everything programs and log loads need, before confinement closes the doors."""
-    import scipy.ndimage  # noqa: F401
-    import scipy.spatial.transform  # noqa: F401
-    from av2.map.map_api import ArgoverseStaticMap  # noqa: F401
+# what programs and log loads import, loaded before confinement closes the doors (and by
+# the runner's fork server, so that a new worker starts with them already imported)
+PRELOAD = ("scipy.ndimage", "scipy.spatial.transform", "av2.map.map_api", "scenmine.data.logs",
+           "scenmine.data.submission", "scenmine.dsl", "scenmine.dsl.lanes",
+           "scenmine.dsl.output", "scenmine.execute.sandbox", "landlock", "pyseccomp")
 
-    import scenmine.data.logs  # noqa: F401
-    import scenmine.data.submission  # noqa: F401
-    import scenmine.dsl  # noqa: F401
-    import scenmine.dsl.lanes  # noqa: F401
-    import scenmine.dsl.output  # noqa: F401
-    import scenmine.execute.sandbox  # noqa: F401
+
+def _preload() -> None:
+    import importlib
+    for name in PRELOAD:
+        try:
+            importlib.import_module(name)
+        except (ImportError, RuntimeError, OSError):  # e.g. no libseccomp: confine reports it
+            pass
 
 
 _CONFINED: dict[str, str] = {}  # this process's confinement report
