@@ -12,6 +12,7 @@ becomes an ExecResult. A reply that fails any of this fails its pair, never the 
 from __future__ import annotations
 
 import json
+import math
 import re
 import struct
 
@@ -23,6 +24,7 @@ MAX_UUID_CHARS = 128
 MAX_DEPTH = 32
 HEADER = struct.Struct("<Q")
 ARRAY_DTYPES = frozenset({"<f8", "<f4", "<i8", "<i4", "|b1", "<U31"})
+_DTYPES = {name: np.dtype(name) for name in ARRAY_DTYPES}
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e"
                       r"\u2066-\u2069]")
 
@@ -76,7 +78,9 @@ def encode(value) -> bytes:
 
 def decode(message: bytes, max_bytes: int):
     """The value of one message; MalformedReply if it is malformed or over ``max_bytes``."""
-    if not isinstance(message, (bytes, bytearray)) or len(message) < HEADER.size:
+    if isinstance(message, bytearray):
+        message = bytes(message)  # arrays below are read-only views of immutable bytes
+    if not isinstance(message, bytes) or len(message) < HEADER.size:
         raise MalformedReply("reply: not a message")
     if len(message) > max_bytes:
         raise MalformedReply(f"reply: larger than {max_bytes} bytes")
@@ -97,6 +101,8 @@ def decode(message: bytes, max_bytes: int):
                 return _array(v["$array"], body)
             return {k: value(x, depth + 1) for k, x in v.items()}
         if isinstance(v, list):
+            if all(type(x) is int for x in v):  # timestamps: the common case, kept as is
+                return v
             return [value(x, depth + 1) for x in v]
         return v
 
@@ -109,16 +115,15 @@ def _array(spec, body: memoryview) -> np.ndarray:
         shape = tuple(int(n) for n in shape)
     except (TypeError, ValueError):
         raise MalformedReply("reply: bad array reference") from None
-    if dtype_str not in ARRAY_DTYPES or len(shape) > 4 or any(n < 0 for n in shape) \
+    dtype = _DTYPES.get(dtype_str) if isinstance(dtype_str, str) else None
+    if dtype is None or len(shape) > 4 or any(n < 0 for n in shape) \
             or not isinstance(offset, int) or offset < 0:
         raise MalformedReply(f"reply: array of {clean_text(dtype_str, 20)!s} not allowed")
-    dtype = np.dtype(dtype_str)
-    count = int(np.prod(shape, dtype=np.int64))
+    count = math.prod(shape)
     if offset + count * dtype.itemsize > len(body):
         raise MalformedReply("reply: array outside the message")
-    arr = np.frombuffer(body, dtype=dtype, count=count, offset=offset).reshape(shape)
-    arr.setflags(write=False)
-    return arr
+    # read-only: a view of the (immutable) message bytes
+    return np.frombuffer(body, dtype=dtype, count=count, offset=offset).reshape(shape)
 
 
 # ----------------------------------------------------------------------------- the reply
