@@ -194,11 +194,15 @@ def forget_logs() -> None:
         pass
 
 
-# what programs and log loads import, loaded before confinement closes the doors (and by
-# the runner's fork server, so that a new worker starts with them already imported)
-PRELOAD = ("scipy.ndimage", "scipy.spatial.transform", "av2.map.map_api", "scenmine.data.logs",
-           "scenmine.data.submission", "scenmine.dsl", "scenmine.dsl.lanes",
-           "scenmine.dsl.output", "scenmine.execute.sandbox", "landlock", "pyseccomp")
+# what every log load and program imports, loaded before the worker confines itself (and by
+# the runner's fork server, so that a new worker starts with them already imported); the
+# seccomp and landlock bindings and matplotlib (which wants a writable config folder when
+# imported: av2's map API, the DSL's polygons) must load before; other lazy imports may come
+# later: landlock leaves the packages readable
+PRELOAD = ("landlock", "pyseccomp", "matplotlib.path", "av2.map.map_api",
+           "scipy.spatial.transform", "scenmine.data.logs",
+           "scenmine.data.submission", "scenmine.dsl", "scenmine.dsl.output",
+           "scenmine.execute.sandbox")
 
 
 def _preload() -> None:
