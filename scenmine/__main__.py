@@ -34,8 +34,10 @@ def summary(metrics: dict) -> str:
 def expected_errors() -> tuple[type[BaseException], ...]:
     """Errors a user can fix from the message alone: reported in one line, no traceback."""
     from scenmine import repro
+    from scenmine.execute.confine import IsolationUnavailable
     from scenmine.preflight import BackendUnavailable
-    return (ConfigError, DatasetError, repro.RerunError, BackendUnavailable, OSError)
+    return (ConfigError, DatasetError, repro.RerunError, BackendUnavailable, IsolationUnavailable,
+            OSError)
 
 
 @hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="config")
