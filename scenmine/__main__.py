@@ -35,9 +35,11 @@ def summary(metrics: dict) -> str:
 def expected_errors() -> tuple[type[BaseException], ...]:
     """Errors a user can fix from the message alone: reported in one line, no traceback."""
     from scenmine import repro
+    from scenmine.execute.confine import IsolationUnavailable
     from scenmine.generate.backends.base import BackendError
     from scenmine.preflight import BackendUnavailable
-    return (ConfigError, DatasetError, repro.RerunError, BackendUnavailable, BackendError, OSError)
+    return (ConfigError, DatasetError, repro.RerunError, BackendUnavailable, BackendError,
+            IsolationUnavailable, OSError)
 
 
 @hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="config")

@@ -117,7 +117,7 @@ def run(cfg: DictConfig, run_dir: str | Path) -> RunResult:
         with timer("review"):
             programs = review.review_programs(cfg, programs, store, tracker, failures)
         with timer("execute"):
-            executions = execute_pairs(cfg, dataset, programs, store, failures)
+            executions = execute_pairs(cfg, dataset, programs, store, failures, tracker)
         submission = results.assemble_submission(dataset, executions)
         results.exclude_unscorable_truth(dataset, submission, failures)
         with timer("verify"):

@@ -85,13 +85,13 @@ def run_program(code: str, log_dir: Path) -> dict:
     """Run one program like the pipeline does; {'scenario', 'seconds', 'error'}."""
     from scenmine.dsl import NAMESPACE
     from scenmine.dsl.output import capture
-    from scenmine.execute.sandbox import check_program, program_globals
+    from scenmine.execute.sandbox import compile_program, program_globals
 
     start = time.perf_counter()
     cpu = time.process_time()
     try:
-        compiled = compile(check_program(code), "<program>", "exec")
-        env = program_globals(NAMESPACE, Path(log_dir), Path("/tmp/scenmine-bench-out"))
+        compiled = compile_program(code)
+        env = program_globals(NAMESPACE, log_dir)
         with capture() as outputs:
             exec(compiled, env)  # noqa: S102 - library programs, checked, restricted globals
         if not outputs:

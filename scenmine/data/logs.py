@@ -214,12 +214,11 @@ def load_log(log_dir: str | Path, tracks: str | Path | None = None, refine=None)
 
 @functools.lru_cache(maxsize=1)
 def _tracker_predictions(path: str) -> dict:
-    import pickle
+    from scenmine.data.safe_pickle import UnsafePickle, load
     try:
-        with open(path, "rb") as fh:
-            return pickle.load(fh)
-    except (OSError, pickle.UnpicklingError, EOFError) as exc:
-        raise LogLoadError(f"cannot read tracker predictions {path}: {exc}") from exc
+        return load(path)
+    except UnsafePickle as exc:
+        raise LogLoadError(f"tracker predictions {exc}") from None
 
 
 @functools.lru_cache(maxsize=16)
@@ -312,12 +311,9 @@ def load_tracker_log(log_dir: str | Path, predictions, filter_tracks: bool = Tru
     ``LogData.score``. The ego track is synthesized as for annotations without one.
     ``refine``: RefineOptions (scenmine.tracks.refinement) to repair the tracks with.
     """
-    import pickle
-
     path = Path(log_dir).resolve()
     if isinstance(predictions, (str, Path)):
-        with open(predictions, "rb") as fh:
-            predictions = pickle.load(fh)
+        predictions = _tracker_predictions(str(predictions))
     frames = predictions.get(path.name) if isinstance(predictions, dict) else predictions
     if frames is None:
         raise LogLoadError(f"log {path.name}: not in the tracker predictions")

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from scenmine.data import safe_pickle
 from scenmine.data.logs import LogData
 
 LABEL_NAMES = ("REFERRED_OBJECT", "RELATED_OBJECT", "OTHER_OBJECT")
@@ -135,9 +136,9 @@ def save_pkl(data: dict, path: str | Path) -> Path:
 
 
 def load_pkl(path: str | Path) -> dict:
-    """Read a submission or ground-truth pkl; ValueError if it is not the official shape."""
-    with open(path, "rb") as fh:
-        data = pickle.load(fh)
+    """Read a submission or ground-truth pkl (restricted: scenmine.data.safe_pickle);
+    ValueError if it is unsafe, unreadable or not the official shape."""
+    data = safe_pickle.load(path)
     if not isinstance(data, dict) or not all(isinstance(k, tuple) and len(k) == 2 for k in data):
         raise ValueError(f"{path}: not a scenario-mining pkl (expected {{(log_id, prompt): frames}})")
     return data

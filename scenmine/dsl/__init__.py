@@ -5,7 +5,6 @@
 """
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Literal
 
 import numpy as np
@@ -52,7 +51,7 @@ NAMESPACE: dict = {
     "at_stop_sign": at_stop_sign, "in_drivable_area": in_drivable_area, "on_road": on_road,
     "scenario_and": scenario_and, "scenario_or": scenario_or, "scenario_not": scenario_not,
     "reverse_relationship": reverse_relationship, "output_scenario": output_scenario,
-    "np": np, "Path": Path, "Literal": Literal,
+    "np": np, "Literal": Literal,
 }
 
 # atoms beyond RefAV's (scenmine.dsl.map_context, scenmine.dsl.behaviour)

@@ -259,6 +259,47 @@ def context_of(log: LogData) -> LogContext:
     return ctx
 
 
+class LogHandle:
+    """The log a program runs on, as the program sees it (``log_dir``): an opaque handle.
+
+    Programs only pass it to DSL functions, which resolve it with ``get_context``; it has
+    no readable attributes, cannot be changed, and is no path (nothing reaches the file
+    system through it).
+    """
+
+    __slots__ = ("_path",)
+
+    def __init__(self, path):
+        object.__setattr__(self, "_path", str(path))
+
+    def __setattr__(self, name, value):
+        raise AttributeError("the log handle is read-only")
+
+    def __delattr__(self, name):
+        raise AttributeError("the log handle is read-only")
+
+    def __reduce__(self):
+        raise TypeError("a log handle cannot be pickled")
+
+    def __repr__(self) -> str:
+        return "<log>"
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, LogHandle) and other._path == self._path
+
+    def __hash__(self) -> int:
+        return hash(self._path)
+
+
+class OutputHandle:
+    """``output_dir`` as programs see it: accepted by output_scenario, nothing else."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<output>"
+
+
 @functools.lru_cache(maxsize=64)
 def _resolve(log_dir: str) -> str:
     return str(Path(log_dir).resolve())
@@ -275,10 +316,15 @@ def use_log(log: LogData) -> LogContext:
 
 
 def get_context(log_dir) -> LogContext:
-    """LogContext of ``log_dir`` (a path, or a LogData / LogContext), cached per log."""
+    """LogContext of ``log_dir`` (a LogHandle, a path, or a LogData / LogContext), cached
+    per log."""
     if isinstance(log_dir, LogContext):
         return log_dir
     if isinstance(log_dir, LogData):
         return context_of(log_dir)
+    if isinstance(log_dir, LogHandle):
+        log_dir = log_dir._path
+    elif not isinstance(log_dir, (str, Path)):
+        raise TypeError(f"log_dir must be the program's log_dir, not a {type(log_dir).__name__}")
     key = _resolve(str(log_dir))
     return context_of(_registered.get(key) or load_log(key))

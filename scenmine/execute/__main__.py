@@ -18,6 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
+from scenmine.execute.channel import clean_text
+from scenmine.execute.confine import IsolationUnavailable
 from scenmine.execute.runner import ExecResult, Task, execute_tasks
 
 
@@ -42,6 +44,17 @@ def result_json(result: ExecResult, post: bool, eval_timestamps: np.ndarray | No
             for uuid, ts in result.referred.items()}
 
 
+def write_json(path: Path, value) -> str | None:
+    """Write ``value`` as JSON; the reason instead of raising when it cannot be written
+    (e.g. an integer too long to print), so one result never loses the others."""
+    try:
+        text = json.dumps(value)
+    except (ValueError, TypeError, OverflowError, RecursionError) as exc:
+        return clean_text(f"output: result cannot be written as JSON: {exc}")
+    path.write_text(text)
+    return None
+
+
 def program_files(paths: list[str]) -> list[Path]:
     files: list[Path] = []
     for p in map(Path, paths):
@@ -60,6 +73,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--description", default="", help="the prompt text")
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds per program")
     parser.add_argument("--memory-mb", type=int, default=4096, help="worker memory limit")
+    parser.add_argument("--max-result-mb", type=float, default=16.0, help="cap on one result")
+    parser.add_argument("--isolation", default="best_effort",
+                        help="best_effort, required, or comma-separated OS layers to require")
     args = parser.parse_args(argv)
 
     files = program_files(args.program)
@@ -71,8 +87,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: program file not found: {missing[0]}", file=sys.stderr)
         return 2
     tasks = [Task(f.stem, Path(args.log_dir), f.read_text(), args.description) for f in files]
-    results = execute_tasks(tasks, workers=1, timeout_s=args.timeout, memory_mb=args.memory_mb,
-                            progress=len(tasks) > 1)
+    isolation = args.isolation if args.isolation in ("best_effort", "required") \
+        else [layer.strip() for layer in args.isolation.split(",") if layer.strip()]
+    try:
+        results = execute_tasks(tasks, workers=1, timeout_s=args.timeout,
+                                memory_mb=args.memory_mb, progress=len(tasks) > 1,
+                                isolation=isolation, max_result_mb=args.max_result_mb)
+    except (ValueError, IsolationUnavailable) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     eval_ts = None
     if args.post:
         from scenmine.data.logs import load_log
@@ -84,17 +107,21 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: {result.error}", file=sys.stderr)
             return 1
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(result_json(result, args.post, eval_ts)))
-        return 0
+        problem = write_json(out, result_json(result, args.post, eval_ts))
+        if problem:
+            print(f"error: {problem}", file=sys.stderr)
+        return int(problem is not None)
     out.mkdir(parents=True, exist_ok=True)
+    failed = 0
     for task in tasks:
         result = results[task.key]
-        if result.ok:
-            (out / f"{task.key}.json").write_text(json.dumps(result_json(result, args.post, eval_ts)))
-        else:
-            (out / f"{task.key}.error.txt").write_text(result.error + "\n")
-            print(f"{task.key}: {result.error}", file=sys.stderr)
-    return int(any(not r.ok for r in results.values()))
+        error = result.error if not result.ok else write_json(
+            out / f"{task.key}.json", result_json(result, args.post, eval_ts))
+        if error:
+            failed += 1
+            (out / f"{task.key}.error.txt").write_text(error + "\n")
+            print(f"{clean_text(task.key, 200)}: {error}", file=sys.stderr)
+    return int(failed > 0)
 
 
 if __name__ == "__main__":

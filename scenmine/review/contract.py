@@ -168,7 +168,7 @@ ROAD_FUNCTIONS = frozenset({"on_road", "in_drivable_area", "on_lane_type", "on_i
                             "pulling_out", "yielding"})
 ROAD_USERS = (VEHICLE - {"EGO_VEHICLE"}) | {"BICYCLIST", "MOTORCYCLIST", "VEHICULAR_TRAILER",
                                            "WHEELED_RIDER"}
-PROGRAM_NAMES = frozenset({"log_dir", "output_dir", "description", "np", "Path", "Literal",
+PROGRAM_NAMES = frozenset({"log_dir", "output_dir", "description", "np", "Literal",
                            "math"}) | frozenset(dir(builtins))
 
 # Nouns of prompts -> the categories the referred object may have (longest phrase first).

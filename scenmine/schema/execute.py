@@ -28,6 +28,10 @@ class Execute:
     workers: int | None = key("sandbox processes (null: one per core)", ge=1)
     timeout_s: float = key("seconds per (program, log)", gt=0)
     memory_mb: int = key("address-space limit of each sandbox process (MB)", ge=64)
+    max_result_mb: float = key("cap on one (program, log) result from its sandbox (MB)", gt=0)
+    isolation: Literal["best_effort", "required"] | list[
+        Literal["rlimits", "no_new_privs", "landlock", "uid", "seccomp"]] = key(
+        "OS layers a sandbox must have (best_effort: warn when one is missing)")
     post: Post = key("output_scenario post-processing")
     ray: Ray = key("execute.backend=ray only")
 

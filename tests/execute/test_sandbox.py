@@ -51,7 +51,7 @@ def test_empty_syntax_error_and_huge_rejected(code):
 
 
 def test_globals_expose_no_dangerous_builtins(tmp_path):
-    env = program_globals({}, tmp_path, tmp_path, "d")
+    env = program_globals({}, tmp_path, "d")
     assert "open" not in env["__builtins__"] and "__import__" not in env["__builtins__"]
     assert not hasattr(env["np"], "load") and hasattr(env["np"], "inf")
     assert env["description"] == "d"
