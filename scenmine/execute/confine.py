@@ -140,9 +140,12 @@ def limit_cpu(seconds: float) -> None:
 
 
 def read_paths(served: Iterable[str]) -> list[str]:
-    """What a worker may read: the interpreter, its packages, system libraries, the logs."""
+    """What a worker may read: the interpreter, its packages (scenmine's own folder too: an
+    editable install imports it through a finder, not ``sys.path``), system libraries, the
+    logs."""
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     paths = [sys.prefix, sys.base_prefix, sys.exec_prefix, *sys.path, *site.getsitepackages(),
-             *SYSTEM_READ, *served]
+             package, *SYSTEM_READ, *served]
     seen, out = set(), []
     for path in paths:
         if not path:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -93,3 +94,19 @@ def test_missing_programs_are_usage_errors(real_log, tmp_path, program):
     program = str(tmp_path / "empty") if program == "EMPTY_FOLDER" else program
     proc = run_cli("--log-dir", str(real_log), "--program", program, "--out", str(tmp_path / "o"))
     assert proc.returncode == 2
+
+
+def test_confined_worker_reads_lazily_imported_dsl_modules_from_another_folder(real_log, tmp_path):
+    """Landlock must grant scenmine's own folder: an editable install imports it through a
+    finder (not sys.path), and lane functions import their module on first use."""
+    prog = tmp_path / "lanes.py"
+    prog.write_text("bikes = get_objects_of_category(log_dir, category='BICYCLE')\n"
+                    "x = on_lane_type(bikes, log_dir, lane_type='BIKE')\n"
+                    "output_scenario(x, description, log_dir, output_dir)\n")
+    out = tmp_path / "out.json"
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    proc = subprocess.run([sys.executable, "-m", "scenmine.execute", "--log-dir", str(real_log),
+                           "--program", str(prog), "--out", str(out)], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "Permission denied" not in proc.stderr
