@@ -27,7 +27,7 @@ from pathlib import Path
 from scenmine.data.dataset import Dataset, DatasetError, check_prompt
 from scenmine.data.logs import POSE_FILE
 from scenmine.data.mining_truth import AnnotationsError, LogTruth, convert
-from scenmine.repro import sha256_file
+from scenmine.hashing import file_hash
 from scenmine.store import Store, content_hash
 
 log = logging.getLogger("scenmine")
@@ -132,7 +132,7 @@ def file_digest(path: Path, store: Store) -> str:
     key = content_hash("sha256", str(path.resolve()), stat.st_size, stat.st_mtime_ns)
     digest = store.get("file_sha256", key)
     if not isinstance(digest, str):
-        digest = sha256_file(path)
+        digest = file_hash(path)
         store.put("file_sha256", key, digest)
     return digest
 
@@ -151,7 +151,7 @@ class GroundTruthCache:
         self.feather_sha = file_digest(path, store)
 
     def key(self, log_id: str) -> str:
-        pose_sha = sha256_file(self.log_dirs[log_id] / POSE_FILE)
+        pose_sha = file_hash(self.log_dirs[log_id] / POSE_FILE)
         return content_hash("refav-ground-truth", TRUTH_VERSION, self.feather_sha, log_id, pose_sha)
 
     @property
