@@ -68,6 +68,17 @@ if _relational is not None:
                       if hasattr(_relational, name)})
 
 NAMESPACE = {name: checked(value) for name, value in NAMESPACE.items()}  # argument checks
+# The atoms beyond RefAV's (generate.atoms=refav leaves them out of what generators may use).
+EXTENDED_ATOMS = frozenset(f.__name__ for f in (*MAP_CONTEXT_FUNCTIONS, *BEHAVIOUR_FUNCTIONS))
+
+
+def namespace_for(atoms: str = "extended") -> dict:
+    """The names generators may use: every atom (``extended``) or RefAV's own (``refav``)."""
+    if atoms not in ("extended", "refav"):
+        raise ValueError(f"generate.atoms must be extended or refav, got {atoms!r}")
+    if atoms == "extended":
+        return NAMESPACE
+    return {k: v for k, v in NAMESPACE.items() if k not in EXTENDED_ATOMS}
 MISSING = tuple(name for name in RELATIONAL_NAMES if name not in NAMESPACE)
 
 # the category names programs may pass: the 30 AV2 annotation categories, the ego, and the

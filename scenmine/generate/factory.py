@@ -33,7 +33,10 @@ def build_generator(cfg, logs=(), runner: Callable | str | None = None) -> Gener
         kwargs["cache_dir"] = str(_get(g, "cache_dir"))
     obj = instantiate(cfg.llm, **kwargs, _convert_="all")
     logs = [str(p) for p in (logs or _get(g, "dry_run_logs", []) or [])]
+    atoms = _get(g, "atoms", "extended")
     if not isinstance(obj, ChatBackend):
+        if atoms != "extended":
+            obj = AtomPool(obj, atoms)
         return with_augmentation(obj, cfg, logs, runner)
     if logs and hasattr(obj, "set_dry_run_logs"):
         obj.set_dry_run_logs(logs)
@@ -47,6 +50,7 @@ def build_generator(cfg, logs=(), runner: Callable | str | None = None) -> Gener
     fewshot = _get(g, "fewshot", {})
     return with_augmentation(LLMGenerator(
         obj, strategy=_get(g, "strategy", "single_pass"),
+        namespace=None if atoms == "extended" else dsl_namespace(atoms),
         prompts=Prompts(_get(cfg, "prompts", None)),
         max_error_retries=_get(g, "max_error_retries", 2),
         execution_feedback=_get(g, "execution_feedback", 0),
@@ -57,6 +61,39 @@ def build_generator(cfg, logs=(), runner: Callable | str | None = None) -> Gener
         tools=_get(g, "tools", "auto"), final_after=_get(g, "final_after", None),
         max_repeats=_get(g, "max_repeats", 2), fallback_after=_get(g, "fallback_after", 2)),
         cfg, logs, run)
+
+
+def dsl_namespace(atoms: str) -> dict:
+    """The DSL names a generator may use under ``generate.atoms``."""
+    from scenmine.dsl import namespace_for
+    return namespace_for(atoms)
+
+
+class AtomPool:
+    """Wraps a generator that has no DSL reference to shrink (the rules parser): its programs
+    that call atoms outside ``generate.atoms`` become generation failures."""
+
+    def __init__(self, inner, atoms: str):
+        import ast
+
+        self.inner, self.atoms, self._ast = inner, atoms, ast
+        self.allowed = set(dsl_namespace(atoms))
+        self.name = f"{getattr(inner, 'name', 'generator')}[{atoms}]"
+
+    def generate(self, prompt: str, examples=None, **kwargs):
+        gen = self.inner.generate(prompt, examples, **kwargs) if kwargs else \
+            self.inner.generate(prompt, examples)
+        if gen.program is None:
+            return gen
+        from scenmine.dsl import NAMESPACE
+        called = {n.func.id for n in self._ast.walk(self._ast.parse(gen.program))
+                  if isinstance(n, self._ast.Call) and isinstance(n.func, self._ast.Name)}
+        outside = sorted(c for c in called if c in NAMESPACE and c not in self.allowed)
+        if outside:
+            gen.program, gen.reason = None, "atoms_outside_pool"
+            gen.error = (f"cannot parse: needs atoms outside generate.atoms={self.atoms}: "
+                         f"{', '.join(outside)}")
+        return gen
 
 
 def augment_k(cfg) -> int:

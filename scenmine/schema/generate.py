@@ -28,6 +28,8 @@ class Augment:
 class Generate:
     """How programs are generated (scenmine.generate.build_generator); ignored by llm=rules."""
 
+    atoms: Literal["extended", "refav"] = key(
+        "atoms generators may use: every atom, or RefAV's own (the richer-atoms ablation)")
     strategy: Literal["single_pass", "agent", "decompose"] = key(
         "one answer per prompt, a tool-calling agent loop, or decomposer -> atom selector -> coder")
     max_error_retries: int = key("re-prompts with the error (syntax, static check, runtime)", ge=0)

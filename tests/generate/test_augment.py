@@ -123,3 +123,21 @@ def test_augment_offline_in_a_run(make_cfg, tmp_path):
     assert isinstance(gen, AG) and isinstance(gen.paraphraser, RulesParaphraser)
     out = gen.generate("vehicle that is turning left")
     assert out.ok and out.usage["augment_wordings"] >= 2
+
+
+def test_atom_pool_switch_limits_generators_to_refav_atoms(make_cfg):
+    """generate.atoms=refav: the rules parser's programs may not call the richer atoms, and an
+    LLM generator's reference leaves them out."""
+    from scenmine.dsl import EXTENDED_ATOMS, namespace_for
+    from scenmine.generate.factory import build_generator
+
+    assert EXTENDED_ATOMS and not EXTENDED_ATOMS & set(namespace_for("refav"))
+    prompt = "vehicle making a U-turn"
+    assert build_generator(make_cfg([]), logs=[]).generate(prompt).ok
+    gen = build_generator(make_cfg(["generate.atoms=refav"]), logs=[]).generate(prompt)
+    assert not gen.ok and "making_u_turn" in gen.error and gen.reason == "atoms_outside_pool"
+    # a prompt RefAV's atoms express is unaffected
+    assert build_generator(make_cfg(["generate.atoms=refav"]), logs=[]).generate(
+        "vehicle turning left").ok
+    from scenmine.generate import docs
+    assert "making_u_turn" not in docs.reference_text(namespace_for("refav"))
