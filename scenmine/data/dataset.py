@@ -174,7 +174,7 @@ def load_av2(cfg) -> Dataset:
         gt = {k: gt[k] for k in pairs}
     return Dataset("av2", cfg.split, logs_dir, logs, pairs, gt,
                    Path(cfg.ground_truth) if gt is not None else None, skipped,
-                   tracks=Path(cfg.tracks) if cfg.tracks else None)
+                   tracks=Path(cfg.tracks) if cfg.get("tracks") else None)
 
 
 def load_mini(cfg) -> Dataset:

@@ -139,13 +139,29 @@ def limit_cpu(seconds: float) -> None:
     resource.setrlimit(resource.RLIMIT_CPU, (limit, hard))
 
 
+def _link_targets(served: list[str]) -> list[str]:
+    """Targets of the symbolic links inside served log folders (a download laid out with
+    links: landlock checks the file a link resolves to, not the link)."""
+    out = []
+    for root in served:
+        if not os.path.isdir(root):
+            continue
+        for folder, dirs, files in os.walk(root):
+            for name in dirs + files:
+                path = os.path.join(folder, name)
+                if os.path.islink(path):
+                    out.append(os.path.realpath(path))
+    return out
+
+
 def read_paths(served: Iterable[str]) -> list[str]:
     """What a worker may read: the interpreter, its packages (scenmine's own folder too: an
     editable install imports it through a finder, not ``sys.path``), system libraries, the
     logs."""
     package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    served = list(served)
     paths = [sys.prefix, sys.base_prefix, sys.exec_prefix, *sys.path, *site.getsitepackages(),
-             package, *SYSTEM_READ, *served]
+             package, *SYSTEM_READ, *served, *_link_targets(served)]
     seen, out = set(), []
     for path in paths:
         if not path:

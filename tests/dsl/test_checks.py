@@ -51,7 +51,7 @@ def test_correct_calls_are_unchanged(vehicles, log):
 def test_checked_is_idempotent_and_leaves_other_names_alone():
     import numpy as np
     f = N["has_velocity"]
-    assert checked(f) is f and checked(np) is np and checked(N["Path"]) is N["Path"]
+    assert checked(f) is f and checked(np) is np and checked(N["Literal"]) is N["Literal"]
     assert f.__name__ == "has_velocity" and "min_velocity" in str(
         __import__("inspect").signature(f))
 

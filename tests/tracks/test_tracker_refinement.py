@@ -48,12 +48,12 @@ def test_the_execute_stage_passes_the_tracks_node_with_tracker_input(monkeypatch
 
     seen = {}
     monkeypatch.setattr(stage, "execute_tasks", lambda tasks, **kw: seen.update(kw["post_options"]))
-    dataset = type("D", (), {"pairs": [], "logs": {}})()
     for overrides, expected in ((["tracks=default"], None),
                                 ([f"dataset.tracks={tmp_path}/t.pkl"], None),
                                 ([f"dataset.tracks={tmp_path}/t.pkl", "tracks=default"], RefineOptions())):
         seen.clear()
         cfg = make_cfg(["dataset=av2", f"dataset.logs={tmp_path}", *overrides])
+        dataset = type("D", (), {"pairs": [], "logs": {}, "tracks": cfg.dataset.tracks})()
         stage.execute_pairs(cfg, dataset, {}, store=None, failures=[])
         got = RefineOptions.from_dict(seen["refine"]) if "refine" in seen else None
         assert got == expected
