@@ -11,11 +11,11 @@ each prompt's outcome (the parse error for the rest).
 from __future__ import annotations
 
 import argparse
-import ast
 import sys
 from pathlib import Path
 
 from scenmine.bench.dsl import DEFAULT_LOGS, run_program
+from scenmine.generate.extract import called_names
 
 DEFAULT_PROMPTS = Path(__file__).resolve().parent / "prompts" / "public_style.txt"
 
@@ -32,11 +32,6 @@ def new_atoms() -> set[str]:
     return {f.__name__ for f in MAP_CONTEXT_FUNCTIONS + BEHAVIOUR_FUNCTIONS}
 
 
-def calls(program: str) -> set[str]:
-    return {n.func.id for n in ast.walk(ast.parse(program))
-            if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
-
-
 def coverage(prompts: list[str], log_dir: Path) -> list[dict]:
     """One row per prompt: {'prompt', 'ok', 'why', 'new_atoms'}."""
     from scenmine.generate.rules import RulesGenerator
@@ -48,7 +43,7 @@ def coverage(prompts: list[str], log_dir: Path) -> list[dict]:
             rows.append({"prompt": prompt, "ok": False, "why": g.error, "new_atoms": []})
             continue
         res = run_program(g.program, log_dir)
-        used = sorted(calls(g.program) & atoms)
+        used = sorted(called_names(g.program) & atoms)
         rows.append({"prompt": prompt, "ok": res["error"] is None,
                      "why": res["error"] or "", "new_atoms": used})
     return rows

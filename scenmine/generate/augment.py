@@ -24,7 +24,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .base import Example, Generation
+from .base import Example, Generation, generate_with
 from .structured import BadAnswer, find_json
 
 log = logging.getLogger(__name__)
@@ -178,10 +178,11 @@ class AugmentedGenerator:
                 dropped.append(f"{text!r}: {why}")
         return kept, dropped
 
-    def generate(self, prompt: str, examples: list[Example] | None = None, **kwargs
-                 ) -> Generation:
+    def generate(self, prompt: str, examples: list[Example] | None = None,
+                 feedback: str | None = None) -> Generation:
         wordings, dropped = self.rewrites(prompt)
-        cands = [Candidate(w, self._one(w, examples, kwargs)) for w in [prompt, *wordings]]
+        cands = [Candidate(w, generate_with(self.inner, w, examples, feedback))
+                 for w in [prompt, *wordings]]
         chosen = self._choose(cands)
         gen = chosen.generation
         base = cands[0].generation
@@ -201,12 +202,6 @@ class AugmentedGenerator:
             gen = base
         return Generation(prompt, gen.program, gen.error, transcript=transcript, usage=usage,
                           reason=gen.reason)
-
-    def _one(self, wording: str, examples, kwargs) -> Generation:
-        try:
-            return self.inner.generate(wording, examples, **kwargs)
-        except TypeError:  # generators without screening feedback
-            return self.inner.generate(wording, examples)
 
     def _choose(self, cands: list[Candidate]) -> Candidate:
         working = [c for c in cands if c.generation.ok]

@@ -1,6 +1,7 @@
 """The code-generation interface shared by every backend and strategy."""
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -44,3 +45,24 @@ class Generator(Protocol):
         """A program for ``prompt``. Generators that can use screening feedback (a critique
         of an earlier attempt) also accept ``feedback: str | None = None``."""
         ...
+
+
+def accepts_feedback(generator) -> bool:
+    """Whether ``generator.generate`` takes screening ``feedback`` (a wrapper answers for the
+    generator it wraps, its ``inner``)."""
+    inner = getattr(generator, "inner", None)
+    if inner is not None:
+        return accepts_feedback(inner)
+    try:
+        params = inspect.signature(generator.generate).parameters
+    except (TypeError, ValueError):
+        return False
+    return "feedback" in params or any(p.kind == p.VAR_KEYWORD for p in params.values())
+
+
+def generate_with(generator, prompt: str, examples: list[Example] | None = None,
+                  feedback: str | None = None) -> Generation:
+    """``generator.generate``, passing ``feedback`` only to generators that take it."""
+    if feedback is not None and accepts_feedback(generator):
+        return generator.generate(prompt, examples, feedback=feedback)
+    return generator.generate(prompt, examples)

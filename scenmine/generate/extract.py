@@ -36,6 +36,12 @@ def _candidates(text: str) -> list[str]:
     return ["\n".join(tail)]
 
 
+def called_names(program: str) -> set[str]:
+    """The plain names a program calls (``f(...)``, not ``x.f(...)``)."""
+    return {n.func.id for n in ast.walk(ast.parse(program))
+            if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
+
+
 def _parses(code: str) -> bool:
     try:
         ast.parse(code)

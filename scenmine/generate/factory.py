@@ -74,21 +74,21 @@ class AtomPool:
     that call atoms outside ``generate.atoms`` become generation failures."""
 
     def __init__(self, inner, atoms: str):
-        import ast
-
-        self.inner, self.atoms, self._ast = inner, atoms, ast
+        self.inner, self.atoms = inner, atoms
         self.allowed = set(dsl_namespace(atoms))
         self.name = f"{getattr(inner, 'name', 'generator')}[{atoms}]"
 
-    def generate(self, prompt: str, examples=None, **kwargs):
-        gen = self.inner.generate(prompt, examples, **kwargs) if kwargs else \
-            self.inner.generate(prompt, examples)
+    def generate(self, prompt: str, examples=None, feedback: str | None = None):
+        from scenmine.dsl import NAMESPACE
+
+        from .base import generate_with
+        from .extract import called_names
+
+        gen = generate_with(self.inner, prompt, examples, feedback)
         if gen.program is None:
             return gen
-        from scenmine.dsl import NAMESPACE
-        called = {n.func.id for n in self._ast.walk(self._ast.parse(gen.program))
-                  if isinstance(n, self._ast.Call) and isinstance(n.func, self._ast.Name)}
-        outside = sorted(c for c in called if c in NAMESPACE and c not in self.allowed)
+        outside = sorted(c for c in called_names(gen.program)
+                         if c in NAMESPACE and c not in self.allowed)
         if outside:
             gen.program, gen.reason = None, "atoms_outside_pool"
             gen.error = (f"cannot parse: needs atoms outside generate.atoms={self.atoms}: "

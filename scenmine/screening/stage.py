@@ -13,7 +13,6 @@ screening run resumed with ``resume=<run dir>`` continues where it stopped.
 """
 from __future__ import annotations
 
-import inspect
 import json
 import logging
 import time
@@ -28,7 +27,7 @@ from tqdm import tqdm
 from scenmine.config import cfg_dict
 from scenmine.evaluate import evaluate
 from scenmine.execute.stage import execute_pairs
-from scenmine.generate.base import Generation
+from scenmine.generate.base import Generation, accepts_feedback
 from scenmine.generate.stage import generator_for_run
 from scenmine.hashing import content_hash
 from scenmine.results import assemble_submission
@@ -77,14 +76,6 @@ class ScreeningResult:
     results: dict[str, PromptResult]
     metrics: dict[str, float]
     library_path: Path | None = None
-
-
-def accepts_feedback(generator) -> bool:
-    try:
-        params = inspect.signature(generator.generate).parameters
-    except (TypeError, ValueError):
-        return False
-    return "feedback" in params or any(p.kind == p.VAR_KEYWORD for p in params.values())
 
 
 # ----------------------------------------------------------------------------- feedback

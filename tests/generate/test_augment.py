@@ -141,3 +141,20 @@ def test_atom_pool_switch_limits_generators_to_refav_atoms(make_cfg):
         "vehicle turning left").ok
     from scenmine.generate import docs
     assert "making_u_turn" not in docs.reference_text(namespace_for("refav"))
+
+
+def test_wrappers_forward_feedback_only_where_the_inner_generator_takes_it():
+    from scenmine.generate.base import accepts_feedback
+    from scenmine.generate.factory import AtomPool
+
+    class WithFeedback(Scripted):
+        def generate(self, prompt, examples=None, feedback=None):
+            self.feedback = feedback
+            return super().generate(prompt, examples)
+
+    plain, fed = Scripted({"x bus": "A"}), WithFeedback({"x bus": "A"})
+    for inner, takes in ((plain, False), (fed, True)):
+        for wrapper in (AugmentedGenerator(inner, Para([]), k=1), AtomPool(inner, "refav")):
+            assert accepts_feedback(wrapper) is takes
+            assert wrapper.generate("x bus", None, feedback="too many").program == "A"
+    assert fed.feedback == "too many"

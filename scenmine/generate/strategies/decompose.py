@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 from ..base import Example, Generation
 from ..structured import BadAnswer, ask_json, find_json, str_list
+from ..toolcalls import normalize_name
 from .session import Session
 from .single_pass import single_pass
 
@@ -66,12 +67,6 @@ def parse_decomposition(text: str, categories: list[str]) -> Decomposition:
                          str_list(obj.get("context"), "context"))
 
 
-def _atom_name(raw: str, known: dict[str, str]) -> str | None:
-    """A model's spelling of an atom name (case, stray punctuation, call parens) -> the name."""
-    key = re.sub(r"\(.*$", "", raw.strip()).strip("`'\" .,:;").lower()
-    return known.get(key)
-
-
 def parse_selection(text: str, index: dict[str, str]) -> dict[str, list[str]]:
     """The selector's JSON ``{part: [atom, ...]}`` validated against the atom index."""
     obj = find_json(text, dict)
@@ -82,7 +77,7 @@ def parse_selection(text: str, index: dict[str, str]) -> dict[str, list[str]]:
     for part, names in obj.items():
         if not isinstance(part, str):
             continue
-        picked = [n for n in (_atom_name(r, known) for r in str_list(names, part)) if n]
+        picked = [n for n in (known.get(normalize_name(r)) for r in str_list(names, part)) if n]
         if picked:
             out[part] = list(dict.fromkeys(picked))
     if not out:
