@@ -92,5 +92,5 @@ CATEGORIES = ("ANIMAL", "ARTICULATED_BUS", "BICYCLE", "BICYCLIST", "BOLLARD", "B
               "WHEELED_DEVICE", "WHEELED_RIDER", "EGO_VEHICLE", "ANY", "VEHICLE")
 
 __all__ = ["NAMESPACE", "MISSING", "DSLUsageError", "CATEGORIES", "LogContext", "get_context", "capture", "output_scenario",
-           "post_process"] + [n for n in NAMESPACE if n not in ("np", "Path", "Literal")]
+           "post_process"] + [n for n in NAMESPACE if n not in ("np", "Literal")]
 globals().update({n: NAMESPACE[n] for n in NAMESPACE if n not in globals()})
