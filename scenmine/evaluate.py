@@ -83,3 +83,58 @@ def evaluate(predictions: dict, ground_truth: dict, dataset_dir: str | Path | No
     metrics = dict(zip(METRIC_NAMES, (float(v) for v in values)))
     per_prompt = _per_prompt(Path(out_dir)) if out_dir is not None else {}
     return Evaluation(metrics, per_prompt, Path(out_dir) if out_dir else None)
+
+
+def hota_temporal_by_prompt(predictions: dict, ground_truth: dict, dataset_dir: str | Path,
+                            max_range_m: int = 50, chunk: int = 16) -> dict[str, float]:
+    """HOTA-Temporal per prompt alone, through the official evaluator's own steps.
+
+    ``evaluate`` runs the whole official evaluation: HOTA-Temporal, HOTA-Track, both balanced
+    accuracies and their plots, loading a log's map once per pair. A benchmark that needs only
+    HOTA-Temporal over many prompts on a few logs calls this instead: the same steps (range
+    and drivable-area filters, referred objects as the prompt's class, score thresholds tuned
+    for HOTA with a 2 m match distance), each log's map loaded once, prompts scored ``chunk``
+    at a time (the evaluator's memory grows with the pairs). Same numbers as ``evaluate``'s
+    per-prompt HOTA-Temporal (tests/test_evaluate.py compares them).
+    """
+    from unittest import mock
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from av2.evaluation.scenario_mining import SEQ_ID_PROMPT_INDICES
+        from av2.evaluation.scenario_mining import eval as official
+        from av2.evaluation.tracking.eval import _tune_score_thresholds
+
+    missing = [k for k in ground_truth if k not in predictions]
+    if missing:
+        raise ValueError(f"predictions lack {len(missing)} ground-truth pairs, e.g. {missing[0]}")
+    load_maps = official.load_mapped_avm_and_egoposes
+    loaded: dict = {}
+
+    def load_each_log_once(log_ids, root):
+        for log_id in set(log_ids) - set(loaded):
+            avms, poses = load_maps([log_id], root)
+            loaded[log_id] = (avms[log_id], poses[log_id])
+        return ({i: loaded[i][0] for i in log_ids}, {i: loaded[i][1] for i in log_ids})
+
+    def filtered(sequences: dict) -> dict:
+        seqs = official.relabel_sequence_ids(copy.deepcopy(sequences))
+        seqs = official.filter_max_dist(seqs, max_range_m)
+        return official.filter_drivable_area(seqs, str(dataset_dir))
+
+    scores: dict[str, float] = {}
+    with mock.patch.object(official, "load_mapped_avm_and_egoposes", load_each_log_once), \
+            warnings.catch_warnings(), contextlib.redirect_stderr(io.StringIO()):
+        warnings.simplefilter("ignore")
+        labels = filtered(ground_truth)
+        preds = filtered({k: predictions[k] for k in ground_truth})
+        prompts = sorted({k[SEQ_ID_PROMPT_INDICES] for k in labels})
+        for start in range(0, len(prompts), chunk):
+            part = set(prompts[start:start + chunk])
+            keys = [k for k in labels if k[SEQ_ID_PROMPT_INDICES] in part]
+            part_labels = official.classify_referred_objects(copy.deepcopy({k: labels[k] for k in keys}))
+            part_preds = official.classify_referred_objects(copy.deepcopy({k: preds[k] for k in keys}))
+            _, best, _ = _tune_score_thresholds(part_labels, part_preds, "HOTA", sorted(part),
+                                                num_thresholds=10, match_distance_m=2)
+            scores.update({prompt: float(value) for prompt, value in best.items()})
+    return scores

@@ -9,9 +9,9 @@ Per real log: (a) the clean annotations, (b) tracker-like noisy tracks made from
 (scenmine.tracks.refinement). Every library program runs on each variant in-process, the way the
 sandbox runs it (scenmine.bench.dsl.run_program, then the execute stage's post-processing and
 official frames). (a)'s outputs are the ground truth; (b) and (c) are scored against it with
-the official evaluator (scenmine.evaluate): HOTA-Temporal per program and overall (the mean over
-programs, as the evaluator averages over prompts; it is called on a few programs at a time to
-bound its memory), plus (a) against itself as the ceiling. Then refinement is timed on each noisy log and on a dense one
+the official evaluator's HOTA-Temporal steps (scenmine.evaluate.hota_temporal_by_prompt):
+per program and overall (the mean over programs, as the evaluator averages over prompts),
+plus (a) against itself as the ceiling (programs with no answer on these logs score 0 there). Then refinement is timed on each noisy log and on a dense one
 (hundreds of tracks). The last line reads
 ``refinement recovers N % of the HOTA-Temporal lost to noise (noisy X, refined Y)``.
 """
@@ -21,7 +21,6 @@ import argparse
 import json
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -62,7 +61,7 @@ def program_frames(log, pid: str, code: str) -> tuple[list[dict], str | None]:
 
 def bench(logs: list[Path], programs: list[tuple[str, str]], seed: int = 0,
           noise_options=None, dense_phantoms: int = 300, progress: bool = True,
-          eval_chunk: int = 8) -> dict:
+          eval_chunk: int = 16) -> dict:
     import scipy.optimize  # noqa: F401 - imported once per process, before refinement is timed
 
     from scenmine.execute.worker import forget_logs
@@ -103,25 +102,18 @@ def score_variants(submissions: dict, programs: list[str], dataset_dir: Path, ch
     """HOTA-Temporal of each variant against the clean answers, per program and overall.
 
     The official evaluator scores each prompt (here: program) on its own and averages over
-    prompts, so it is called on ``chunk`` programs at a time (its memory grows with the pairs
-    it is given) and the overall figure is the mean over programs, as it computes it.
+    prompts; scenmine.evaluate.hota_temporal_by_prompt runs its HOTA-Temporal steps alone,
+    ``chunk`` programs at a time, and the overall figure is the mean over programs.
     """
-    from scenmine.evaluate import evaluate
+    from scenmine.evaluate import hota_temporal_by_prompt
 
     truth = submissions["clean"]
-    scores = {name: {"per_program": {}} for name in VARIANTS}
-    with tempfile.TemporaryDirectory() as tmp:
-        for start in range(0, len(programs), chunk):
-            part = set(programs[start:start + chunk])
-            labels = {k: v for k, v in truth.items() if k[1] in part}
-            for name in VARIANTS:
-                preds = {k: submissions[name][k] for k in labels}
-                result = evaluate(preds, labels, dataset_dir, Path(tmp) / f"{name}-{start}")
-                scores[name]["per_program"].update(
-                    {p: m.get("hota_temporal", float("nan")) for p, m in result.per_prompt.items()})
+    scores = {}
     for name in VARIANTS:
-        values = [scores[name]["per_program"].get(p, float("nan")) for p in programs]
-        scores[name]["overall"] = float(statistics.fmean(values)) if values else float("nan")
+        per_program = hota_temporal_by_prompt(submissions[name], truth, dataset_dir, chunk=chunk)
+        values = [per_program.get(p, float("nan")) for p in programs]
+        scores[name] = {"per_program": per_program,
+                        "overall": float(statistics.fmean(values)) if values else float("nan")}
     return scores
 
 
@@ -176,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0, help="noise seed (log i uses seed + i)")
     ap.add_argument("--dense-phantoms", type=int, default=300,
                     help="phantom tracklets added to the log whose refinement is timed densely")
-    ap.add_argument("--eval-chunk", type=int, default=8,
+    ap.add_argument("--eval-chunk", type=int, default=16,
                     help="programs per official-evaluator call (its memory grows with the pairs)")
     ap.add_argument("--json", type=Path, help="also write the raw figures here")
     ap.add_argument("--quiet", action="store_true", help="no progress lines")
