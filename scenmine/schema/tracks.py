@@ -28,6 +28,7 @@ class Reconnect:
     distance_per_s: float = key("allowed distance growth per second of gap (m/s)", ge=0)
     max_size_change: float = key("relative difference of median length and width allowed", ge=0)
     split_jump_m: float = key("split where a box is this far from its prediction (0: never)", ge=0)
+    split_window: int = key("previous boxes the prediction's line is fitted to", ge=2)
 
 
 @dataclass
@@ -44,6 +45,8 @@ class Yaw:
     flip_deg: float = key("a yaw change over this between neighbouring boxes is a flip", gt=0, le=180)
     min_speed: float = key("m/s from which the direction of motion votes", ge=0)
     motion_weight: float = key("one moving box's vote vs one box of continuity", ge=0)
+    noise_deg: float = key("measurement noise (std) of a box's yaw, degrees; 0: no yaw smoothing", ge=0)
+    turn_accel: float = key("process noise of yaw smoothing: angular acceleration (std, rad/s^2)", gt=0)
 
 
 @dataclass

@@ -5,15 +5,17 @@
 1. ``prune``: drop short tracklets whose scores are all low (phantom detections).
 2. ``dedup``: where two boxes of the same category overlap (bird's-eye IoU), keep the one with
    the higher score; a track that is a duplicate most of its life goes entirely.
-3. ``reconnect``: split tracks where the box jumps away from its constant-velocity prediction
-   (an identity switch), join a tracklet that ends to one that starts within a short gap when
+3. ``reconnect``: split tracks where the box jumps away from the line fitted to its previous
+   boxes (an identity switch), join a tracklet that ends to one that starts within a short gap when
    class, size and the extrapolated position agree (optimal assignment); as the last step of
    all, gaps of up to ``max_gap_frames`` inside every track are filled by interpolation.
 4. ``smooth``: a constant-velocity Rauch-Tung-Striebel smoother of the positions (vectorised over
    all tracks and axes, real time steps); sizes become each track's median (rigid objects).
 5. ``yaw``: heading continuity (a jump over ``flip_deg`` between boxes starts a flipped segment)
    and, for moving boxes, alignment with the direction of motion decide each segment's
-   orientation; a flip of 180 degrees is undone.
+   orientation; a flip of 180 degrees is undone. Then the unwrapped yaws go through the same
+   RTS smoother (constant turn rate), so that the yaw rate the turning atoms integrate is not
+   the difference of two noisy boxes.
 6. ``static``: a track whose centre stays within ``max_span_m`` keeps one yaw (its mean).
 
 Everything is array code over (track, time); one log of a few hundred tracks takes well under
@@ -52,14 +54,15 @@ class ReconnectOptions:
     max_distance_m: float = 2.0  # extrapolated end vs start distance at a gap of one frame ...
     distance_per_s: float = 2.0  # ... growing by this much per second of gap
     max_size_change: float = 0.3  # relative difference of the median length and width
-    split_jump_m: float = 3.0    # split a track where a box is this far from its prediction
+    split_jump_m: float = 1.5    # split a track where a box is this far from its prediction ...
+    split_window: int = 5        # ... a line fitted to up to this many previous boxes
 
 
 @dataclass(frozen=True)
 class SmoothOptions:
     enabled: bool = True
     position_noise_m: float = 0.2    # measurement noise (standard deviation) of a box centre
-    accel_noise: float = 2.0         # process noise: white acceleration, m/s^2 (std)
+    accel_noise: float = 0.3         # process noise: white acceleration, m/s^2 (std)
     median_size: bool = True         # sizes of a track become its median size
 
 
@@ -69,6 +72,8 @@ class YawOptions:
     flip_deg: float = 135.0      # a yaw change over this between neighbouring boxes is a flip
     min_speed: float = 2.0       # m/s from which the direction of motion votes on the heading
     motion_weight: float = 2.0   # weight of one moving box's vote vs one box of continuity
+    noise_deg: float = 3.0       # measurement noise (std) of a box's yaw; 0: yaws are not smoothed
+    turn_accel: float = 0.5      # process noise: white angular acceleration (std, rad/s^2)
 
 
 @dataclass(frozen=True)
@@ -153,6 +158,8 @@ def refine(log: LogData, options: RefineOptions | None = None) -> LogData:
         velocity = track_derivative(tracks.pos, tracks.valid, tracks.seconds * 1e9, 1, smooth=False)
     if options.yaw.enabled:
         repair_yaw(tracks, velocity, options.yaw)
+        if options.yaw.noise_deg > 0:
+            smooth_yaw(tracks, options.yaw)
     if options.static.enabled:
         freeze_static_yaw(tracks, options.static)
     if options.reconnect.enabled:  # last: interpolating across a flipped yaw would hide the flip
@@ -239,22 +246,44 @@ def dedup(tracks: Tracks, opt: DedupOptions) -> Tracks:
 
 # ----------------------------------------------------------------------------- 3. reconnect
 def split_jumps(tracks: Tracks, opt: ReconnectOptions) -> Tracks:
-    """Cut tracks where a box lies ``split_jump_m`` from the constant-velocity prediction of
-    its two previous boxes (one tracker identity covering two objects); pieces get new uuids."""
+    """Cut tracks where a box lies ``split_jump_m`` from the prediction of its previous boxes
+    (one tracker identity covering two objects); pieces get new uuids.
+
+    The prediction is the least-squares line (position over time) through up to
+    ``split_window`` previous boxes, so one noisy box does not make a jump.
+    """
     order, count = pack(tracks.valid)
     n = tracks.n
     idx = np.arange(n)[:, None]
     p = tracks.pos[idx, order, :2]
     s = tracks.seconds[order]
     k = np.arange(order.shape[1])[None]
-    ok = (k >= 2) & (k < count[:, None])
-    prev1, prev2 = np.roll(p, 1, axis=1), np.roll(p, 2, axis=1)
-    s1, s2 = np.roll(s, 1, axis=1), np.roll(s, 2, axis=1)
+    sums = {name: 0.0 for name in ("n", "t", "tt", "p", "tp")}
+    for back in range(1, max(opt.split_window, 2) + 1):
+        ok_b = (k >= back) & (k < count[:, None])
+        pb, sb = np.roll(p, back, axis=1), np.roll(s, back, axis=1)
+        dt = np.where(ok_b, sb - s, 0.0)                  # <= 0: time before box k
+        w = ok_b.astype(float)
+        sums["n"] = sums["n"] + w
+        sums["t"] = sums["t"] + w * dt
+        sums["tt"] = sums["tt"] + w * dt * dt
+        pb = np.where(ok_b[..., None], pb, 0.0)
+        sums["p"] = sums["p"] + w[..., None] * pb
+        sums["tp"] = sums["tp"] + (w * dt)[..., None] * pb
+    det = sums["n"] * sums["tt"] - sums["t"] ** 2
+    ok = (k >= 2) & (k < count[:, None]) & (det > 1e-12)
     with np.errstate(invalid="ignore", divide="ignore"):
-        vel = (prev1 - prev2) / np.maximum(s1 - s2, 1e-3)[..., None]
-        pred = prev1 + vel * (s - s1)[..., None]
+        # intercept at dt = 0 (box k's time) of the least-squares line through the window
+        pred = (sums["p"] * sums["tt"][..., None] - sums["t"][..., None] * sums["tp"]) \
+            / np.where(ok, det, 1.0)[..., None]
         err = np.linalg.norm(p - pred, axis=-1)
     cut = ok & (err > opt.split_jump_m)
+    # the boxes right after a cut are predicted from a window that still holds the other
+    # object's boxes: only the first cut of every split_window boxes counts
+    recent = np.zeros_like(cut)
+    for back in range(1, max(opt.split_window, 2)):
+        recent[:, back:] |= cut[:, :-back]
+    cut &= ~recent
     if not cut.any():
         return tracks
     piece = np.cumsum(cut, axis=1)                      # piece number along each packed row
@@ -476,6 +505,19 @@ def repair_yaw(tracks: Tracks, velocity: np.ndarray, opt: YawOptions) -> None:
     fixed = wrap(aligned + np.where(votes < 0, np.pi, 0.0)[:, None])
     tracks.yaw[idx, order] = np.where(inside, fixed, yaw)
     tracks.yaw[~tracks.valid] = np.nan
+
+
+def smooth_yaw(tracks: Tracks, opt: YawOptions) -> None:
+    """RTS-smooth each track's unwrapped yaw in place (a constant-turn-rate model)."""
+    order, count = pack(tracks.valid)
+    idx = np.arange(tracks.n)[:, None]
+    inside = np.arange(order.shape[1])[None] < count[:, None]
+    packed = np.where(inside, tracks.yaw[idx, order], 0.0)
+    unwrapped = np.full(tracks.yaw.shape, np.nan)
+    unwrapped[idx, order] = np.where(inside, np.unwrap(packed, axis=1), np.nan)
+    yaw, _ = rts_smooth(unwrapped, tracks.seconds, np.radians(opt.noise_deg) ** 2,
+                        opt.turn_accel ** 2)
+    tracks.yaw[tracks.valid] = wrap(yaw[tracks.valid])
 
 
 # ----------------------------------------------------------------------------- 6. static
