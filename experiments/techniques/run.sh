@@ -18,4 +18,4 @@ python -m scenmine.report sweep=latest 'baseline="generate.atoms=extended"' name
     'title="Richer atoms on the real logs (reference answers)"'
 python -m scenmine $REAL generate.augment.k=3 output.progress=false "$@"
 # 3. track refinement: tracker-like noise on the real logs, every library program
-python -m scenmine.bench tracks | tail -3   # about an hour on 2 cores (the official evaluator)
+python -m scenmine.bench tracks | tail -3   # about 5 min on 2 cores; --seed N for other noise
