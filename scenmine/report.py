@@ -27,6 +27,7 @@ from omegaconf import DictConfig
 
 from scenmine import track
 from scenmine.cli import USAGE_ERROR, fail, run_hydra
+from scenmine.config import ConfigError
 from scenmine.resources import CONF_DIR
 
 log = logging.getLogger("scenmine.report")
@@ -341,7 +342,11 @@ class Report:
 
 
 def build_report(cfg: DictConfig, out_dir: str | Path | None = None) -> Report:
-    """Select the runs, write the report files, and log them (``cfg.log_run``)."""
+    """Select the runs, write the report files, and log them (``cfg.log_run``). A config that
+    breaks the schema (scenmine/schema/report.py) raises ConfigError naming the key."""
+    from scenmine.schema.report import check
+
+    check(cfg)
     out_dir = Path(out_dir or Path(cfg.out_root) / str(cfg.name))
     out_dir.mkdir(parents=True, exist_ok=True)
     client = track.client(cfg.tracking)
@@ -383,7 +388,7 @@ def main(cfg: DictConfig) -> None:
     from hydra.core.hydra_config import HydraConfig
     try:
         report = build_report(cfg, HydraConfig.get().runtime.output_dir)
-    except ReportError as exc:
+    except (ReportError, ConfigError) as exc:
         fail(USAGE_ERROR, "report: %s", exc)
         return
     print(report.markdown.read_text())

@@ -89,3 +89,21 @@ def test_disagreements_table():
                          "hota_temporal": [0.9, 0.5, 0.2, 0.52]})
     table = disagreements(long, ["a", "b"], "hota_temporal", 0.05)
     assert list(table.index) == ["p"] and math.isclose(table.spread["p"], 0.7)
+
+
+@pytest.mark.parametrize("override, message", [
+    ("digits=-1", "digits=-1 is not allowed"),
+    ("per_prompt.metric=hota", "per_prompt.metric='hota' is not allowed: expected one of hota_temporal"),
+    ("+per_prompt.metrik=ts_ba", "per_prompt.metrik is not a known key (did you mean per_prompt.metric?)"),
+    ("include_failed=maybe", "include_failed='maybe' is not allowed: expected true or false"),
+])
+def test_a_bad_report_setting_is_one_line_naming_the_key(override, message, tmp_path):
+    """conf/report.yaml has a schema: a bad value fails before any MLflow store is read."""
+    from scenmine.config import ConfigError
+    from scenmine.report import build_report
+
+    cfg = report_cfg(f"tracking.dir={tmp_path / 'no-store'}", f"out_root={tmp_path}", override)
+    with pytest.raises(ConfigError) as err:
+        build_report(cfg)
+    assert message in str(err.value) and "\n" not in str(err.value)
+    assert not (tmp_path / "no-store").exists()

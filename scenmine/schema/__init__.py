@@ -3,7 +3,8 @@
 One module per group; each ends with ``SCHEMA = Group(...)`` mapping the group's options (told
 apart by ``name``, or ``_target_``) to a dataclass. ``check(cfg)`` runs before any work
 (scenmine.config.check_config) and refuses a typo in a key, a wrong type or an out-of-range value
-with one line. Defaults are not here: the YAML files in conf/ hold them.
+with one line. Defaults are not here: the YAML files in conf/ hold them. The report tool's own
+primary config (conf/report.yaml) has its schema in report.py, checked by scenmine.report.
 
 Adding a key: set its default in the group's YAML file (conf/<group>/<option>.yaml) and declare it
 in the option's dataclass here, e.g. in scenmine/schema/generate.py::
