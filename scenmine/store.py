@@ -9,7 +9,10 @@ the same inputs reuses it and recomputes only what is missing.
 
 A unit whose bytes do not match its checksum (a torn write, a flipped bit, an edited file) or
 that cannot be decoded is reported once with a warning and treated as missing, so it is
-recomputed: never a crash, never a silently wrong value.
+recomputed: never a crash, never a silently wrong value. A checksum only proves the bytes are
+the ones written, not who wrote them: pickled units are read with scenmine's restricted
+unpickler, so a unit that asks for anything but containers, numpy values and scenmine's own
+dataclasses is refused the same way (a resumed run folder may come from elsewhere).
 """
 from __future__ import annotations
 
@@ -22,6 +25,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
 
+from scenmine.data import safe_pickle
 from scenmine.hashing import bytes_hash, content_hash
 
 log = logging.getLogger("scenmine")
@@ -107,9 +111,11 @@ class Store:
         if head[len(_MAGIC):].decode("ascii", "replace") != bytes_hash(payload):
             raise CorruptUnit("checksum mismatch")
         try:
-            return pickle.loads(payload)
-        except Exception as exc:  # noqa: BLE001 - checksum ok but not loadable (e.g. stale class)
-            raise CorruptUnit(f"cannot be unpickled: {type(exc).__name__}") from None
+            # a store copied from elsewhere is not trusted: only containers, numpy values and
+            # scenmine's own dataclasses are built, never a function (data/safe_pickle.py)
+            return safe_pickle.loads(payload, "unit", dataclasses_of="scenmine")
+        except safe_pickle.UnsafePickle as exc:  # checksum ok but refused or not loadable
+            raise CorruptUnit(str(exc).removeprefix("unit: ")) from None
 
     @staticmethod
     def _decode_json(data: bytes) -> Any:

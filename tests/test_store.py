@@ -1,4 +1,9 @@
 """The run store: atomic units, content hashes, and reads that fall back to a resumed run."""
+import dataclasses
+import os
+
+import numpy as np
+
 from scenmine.hashing import content_hash
 from scenmine.store import Store
 
@@ -39,6 +44,35 @@ def test_a_corrupt_unit_is_recomputed_with_a_warning(tmp_path, caplog):
     assert store.corrupt == {"execute": 1} and "checksum mismatch" in caplog.text
     store.put("execute", "k", {"referred": [1, 2, 3]})
     assert store.get("execute", "k") == {"referred": [1, 2, 3]}
+
+
+class _Plant:
+    """Pickles as a call of os.system: what a hostile unit in a copied run folder would hold."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return os.system, (f"touch {self.marker}",)
+
+
+def test_a_unit_with_a_valid_checksum_that_asks_for_code_is_refused(tmp_path, caplog):
+    """A checksum proves the bytes, not who wrote them: a resumed store whose unit would call
+    os.system is refused like a corrupt one (a miss, recomputed) and nothing runs; the store's
+    own records (scenmine dataclasses, numpy values) still read back."""
+    from scenmine.execute.runner import ExecResult
+
+    marker = tmp_path / "ran"
+    Store(tmp_path / "copied").put("execute", "k", _Plant(marker))
+    store = Store(tmp_path / "mine", tmp_path / "copied")
+    assert store.get("execute", "k") is None
+    assert not marker.exists()
+    assert store.corrupt == {"execute": 1} and "posix.system" in caplog.text
+    fields = {f.name: None for f in dataclasses.fields(ExecResult)}
+    record = ExecResult(**fields)
+    store.put("execute", "ok", {"result": record, "frames": [np.arange(3.0)]})
+    back = store.get("execute", "ok")
+    assert back["result"] == record and np.array_equal(back["frames"][0], np.arange(3.0))
 
 
 def test_json_units_carry_a_checksum_and_read_legacy_records(tmp_path, caplog):
