@@ -20,7 +20,8 @@ class Tracking:
     uri: str | None = key("MLflow tracking URI (else $MLFLOW_TRACKING_URI, else a SQLite store in dir)")
     dir: str = key("the local store's folder")
     experiment: str = key("MLflow experiment name")
-    run_name: str | None = key("MLflow run name (default: what the run changes)")
+    run_name: str | None = key("MLflow run name (default: what the run changes); not a report key",
+                               optional=True)
     enabled: bool = key("log to MLflow at all")
 
 
