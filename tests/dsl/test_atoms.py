@@ -18,10 +18,9 @@ from __future__ import annotations
 import json
 
 import numpy as np
-import pandas as pd
 import pytest
+from synthetic_log import write_log  # tests/dsl/synthetic_log.py (on sys.path)
 
-from scenmine.data.logs import frame_from_table
 from scenmine.dsl import NAMESPACE as D
 from scenmine.dsl import scenario as S
 from scenmine.dsl.context import get_context
@@ -88,19 +87,9 @@ def straight(x0, y0, vx, vy=0.0, frames=range(T)):
 
 def make_log(tmp_path, tracks: dict):
     """tracks: uuid -> (category, {frame: (x, y, yaw)}, (length, width))."""
-    folder = tmp_path / "atoms"
-    folder.mkdir()
-    pd.DataFrame({"timestamp_ns": TS, "qw": 1.0, "qx": 0.0, "qy": 0.0, "qz": 0.0, "tx_m": 0.0,
-                  "ty_m": 0.0, "tz_m": 0.0}).to_feather(folder / "city_SE3_egovehicle.feather")
-    write_map(folder)
-    rows = []
-    for uuid, (cat, path, (length, width)) in tracks.items():
-        for j, (x, y, yaw) in path.items():
-            rows.append({"timestamp_ns": TS[j], "track_uuid": uuid, "category": cat,
-                         "length_m": length, "width_m": width, "height_m": 1.5,
-                         "qw": np.cos(yaw / 2), "qx": 0.0, "qy": 0.0, "qz": np.sin(yaw / 2),
-                         "tx_m": x, "ty_m": y, "tz_m": 0.0})
-    return frame_from_table(folder, pd.DataFrame(rows))
+    boxes = [(j, uuid, cat, x, y, yaw, size) for uuid, (cat, path, size) in tracks.items()
+             for j, (x, y, yaw) in path.items()]
+    return write_log(tmp_path / "atoms", TS, boxes, write_map)
 
 
 def frames_of(path_list, start=0):

@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy.ndimage import median_filter
+from synthetic_log import write_log  # tests/dsl/synthetic_log.py (on sys.path)
 
-from scenmine.data.logs import frame_from_table
 from scenmine.dsl import NAMESPACE as D
 from scenmine.dsl import scenario as S
 from scenmine.dsl.context import get_context
@@ -59,20 +59,9 @@ def write_map(folder):
 
 def make_log(tmp_path, tracks: dict):
     """tracks: uuid -> (category, f(t_s) -> (x, y, yaw), (length, width), frames)."""
-    folder = tmp_path / "synthetic"
-    folder.mkdir()
-    pd.DataFrame({"timestamp_ns": TS, "qw": 1.0, "qx": 0.0, "qy": 0.0, "qz": 0.0, "tx_m": 0.0,
-                  "ty_m": 0.0, "tz_m": 0.0}).to_feather(folder / "city_SE3_egovehicle.feather")
-    write_map(folder)
-    rows = []
-    for uuid, (cat, path, (length, width), frames) in tracks.items():
-        for j in frames:
-            x, y, yaw = path(j * 0.1)
-            rows.append({"timestamp_ns": TS[j], "track_uuid": uuid, "category": cat,
-                         "length_m": length, "width_m": width, "height_m": 1.5,
-                         "qw": np.cos(yaw / 2), "qx": 0.0, "qy": 0.0, "qz": np.sin(yaw / 2),
-                         "tx_m": x, "ty_m": y, "tz_m": 0.0})
-    return frame_from_table(folder, pd.DataFrame(rows))
+    boxes = [(j, uuid, cat, *path(j * 0.1), size) for uuid, (cat, path, size, frames) in tracks.items()
+             for j in frames]
+    return write_log(tmp_path / "synthetic", TS, boxes, write_map)
 
 
 def ts(frames):
