@@ -50,6 +50,14 @@ def _per_prompt(out_dir: Path) -> dict[str, dict[str, float]]:
     return tables
 
 
+def _require_every_pair(predictions: dict, ground_truth: dict) -> None:
+    """A ground-truth pair missing from the predictions is an error (the pipeline always
+    writes every pair, empty ones included)."""
+    missing = [k for k in ground_truth if k not in predictions]
+    if missing:
+        raise ValueError(f"predictions lack {len(missing)} ground-truth pairs, e.g. {missing[0]}")
+
+
 def evaluate(predictions: dict, ground_truth: dict, dataset_dir: str | Path | None,
              out_dir: str | Path | None = None, max_range_m: int = 50,
              objective_metric: str = "HOTA", quiet: bool = True,
@@ -61,9 +69,7 @@ def evaluate(predictions: dict, ground_truth: dict, dataset_dir: str | Path | No
     the evaluator's JSON files and confusion-matrix plots. ``progress``: a label to report the
     (long, opaque) official call under: what it scores, then a line every 20 s until it ends.
     """
-    missing = [k for k in ground_truth if k not in predictions]
-    if missing:
-        raise ValueError(f"predictions lack {len(missing)} ground-truth pairs, e.g. {missing[0]}")
+    _require_every_pair(predictions, ground_truth)
     preds = copy.deepcopy({k: predictions[k] for k in ground_truth})
     labels = copy.deepcopy(ground_truth)
     if out_dir is not None:
@@ -105,9 +111,7 @@ def hota_temporal_by_prompt(predictions: dict, ground_truth: dict, dataset_dir: 
         from av2.evaluation.scenario_mining import eval as official
         from av2.evaluation.tracking.eval import _tune_score_thresholds
 
-    missing = [k for k in ground_truth if k not in predictions]
-    if missing:
-        raise ValueError(f"predictions lack {len(missing)} ground-truth pairs, e.g. {missing[0]}")
+    _require_every_pair(predictions, ground_truth)
     load_maps = official.load_mapped_avm_and_egoposes
     loaded: dict = {}
 
